@@ -1,0 +1,326 @@
+"""The `migrator` command line: run, plugins, auth, status (and whatever plugins add)."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import os
+import sys
+import tempfile
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from . import options as opts
+from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MigratorError, UsageError
+from .plugin import Context, Sink, Source
+from .plugins import Registered, Registry, load
+from .progress import Progress
+from .run import Runner, RunOptions
+from .state import RunLock, StateStore, default_path
+from .tokens import config_dir
+
+_registries: dict[str | None, Registry] = {}
+
+
+def registry() -> Registry:
+    """Installed plugins, loaded once per MIGRATOR_LOAD_PLUGINS value."""
+    key = os.environ.get("MIGRATOR_LOAD_PLUGINS")
+    if key not in _registries:
+        _registries[key] = load()
+        for name, error in _registries[key].failures:
+            click.echo(f"warning: plugin {name!r} failed to load and is ignored: {error}", err=True)
+    return _registries[key]
+
+
+class MigratorGroup(click.Group):
+    """Adds plugin commands (hook `register_commands`) the first time a command is looked up."""
+
+    _added: set[int] = set()
+
+    def _ensure_plugins(self) -> None:
+        reg = registry()
+        if id(reg) not in self._added:
+            self._added.add(id(reg))
+            reg.pm.hook.register_commands(cli=self)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._ensure_plugins()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._ensure_plugins()
+        return super().list_commands(ctx)
+
+
+def expected_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Expected failures print one clear line and exit with their code (traceback only with -v)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except MigratorError as exc:
+            if kwargs.get("verbose"):
+                traceback.print_exc()
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+    return wrapper
+
+
+def config_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+                      help="TOML config file [default: config.toml in migrator's config folder].")(fn)
+    fn = click.option("-o", "--option", "overrides", multiple=True, metavar="PLUGIN.KEY=VALUE",
+                      help="Set a plugin option (repeatable); beats environment and config file.")(fn)
+    return fn
+
+
+@click.group(cls=MigratorGroup)
+@click.version_option(__version__, prog_name="migrator")
+def cli() -> None:
+    """Move photos, videos, their metadata and albums between services and disks.
+
+    \b
+    First try, no account needed:   migrator run ipernity local flickr --sandbox
+    Back up ipernity to a folder:   migrator run ipernity local -o local.path=~/Backup
+    """
+
+
+# -- run ------------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("source")
+@click.argument("sinks", nargs=-1, required=True)
+@config_options
+@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path),
+              help=f"State store file [default: {default_path()}].")
+@click.option("--dry-run", is_flag=True, help="List what would be migrated; write and upload nothing.")
+@click.option("--limit", type=click.IntRange(min=0), help="Migrate at most N documents this run.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 32), default=1, show_default=True,
+              help="Documents processed in parallel.")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a JSON summary of the run to FILE.")
+@click.option("--sandbox", is_flag=True,
+              help="Run against the plugins' built-in service emulators on 127.0.0.1 (no account needed).")
+@click.option("-q", "--quiet", is_flag=True, help="Only print errors (for cron).")
+@click.option("-v", "--verbose", is_flag=True, help="Print every document and debug logs; tracebacks on errors.")
+@expected_errors
+def run(source: str, sinks: tuple[str, ...], overrides: tuple[str, ...], config_file: Path | None,
+        state_file: Path | None, dry_run: bool, limit: int | None, jobs: int, report_file: Path | None,
+        sandbox: bool, quiet: bool, verbose: bool) -> None:
+    """Migrate every document and album of SOURCE through each SINK in order.
+
+    `local` and `flickr` are both a source and a sink: the position decides which.
+    """
+    _logging(verbose, quiet)
+    reg = registry()
+    chosen = [(reg.source(source), "source")] + [(reg.sink(name), "sink") for name in sinks]
+    config = _config(reg, config_file)
+    cli_values = opts.parse_overrides(overrides)
+    opts.validate_names(cli_values, reg.option_names(), "-o")
+    progress = Progress(quiet=quiet, verbose=verbose)
+    with contextlib.ExitStack() as stack:
+        workdir = Path(tempfile.mkdtemp(prefix="migrator-sandbox-")) if sandbox else None
+        instances = []
+        for registered, role in chosen:
+            values = dict(cli_values.get(registered.name, {}))
+            if workdir is not None:
+                values = {**_start_sandbox(stack, registered, role, workdir), **values}
+            instances.append(_instantiate(registered, role, values, config, progress, workdir, dry_run))
+        state_path = state_file or (workdir / "state.sqlite3" if workdir else default_path())
+        store = _open_state(state_path, dry_run)
+        stack.callback(store.close)
+        if not dry_run:
+            lock = RunLock(state_path)
+            lock.acquire()
+            stack.callback(lock.release)
+        src, snks = instances[0], instances[1:]
+        run_id = None if dry_run else store.run_started(source, list(sinks))
+        runner = Runner(src, snks, store, progress, RunOptions(dry_run=dry_run, limit=limit, jobs=jobs),
+                        hooks=reg.pm.hook)
+        report = runner.run()
+        progress.close()
+        data = report.to_json()
+        if run_id is not None:
+            store.run_finished(run_id, report.exit_code, data["counts"])
+        if report_file:
+            _write_report(report_file, data)
+        reg.pm.hook.run_finished(report=data)
+    _conclude(report, progress, workdir, instances)
+
+
+def _start_sandbox(stack: contextlib.ExitStack, registered: Registered, role: str, workdir: Path) -> dict:
+    manager = registered.cls.sandbox(workdir / f"{registered.name}-{role}")
+    if manager is None:
+        return {}
+    (workdir / f"{registered.name}-{role}").mkdir(parents=True, exist_ok=True)
+    return dict(stack.enter_context(manager))
+
+
+def _instantiate(registered: Registered, role: str, values: dict[str, Any], config: dict[str, Any],
+                 progress: Progress, workdir: Path | None, dry_run: bool) -> Source | Sink:
+    cls = registered.cls
+    settings = opts.resolve(registered.name, cls.options, values, config.get(registered.name, {}))
+    context = Context(registered.name, role, dry_run=dry_run, config_dir=config_dir(),
+                      workdir=workdir or Path(tempfile.gettempdir()), calls=Counter(), progress=progress)
+    return cls(settings, context)
+
+
+def _config(reg: Registry, config_file: Path | None) -> dict[str, Any]:
+    path = config_file or config_dir() / "config.toml"
+    config = opts.load_config(path, explicit=config_file is not None)
+    opts.validate_names(config, reg.option_names(), f"config file {path}")
+    return config
+
+
+def _open_state(path: Path, dry_run: bool) -> StateStore:
+    if dry_run and not path.exists():
+        return StateStore(Path(":memory:"))
+    return StateStore(path)
+
+
+def _write_report(path: Path, data: dict[str, Any]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    except OSError as exc:
+        click.echo(f"warning: cannot write the report {path}: {exc.strerror}", err=True)
+
+
+def _conclude(report: Any, progress: Progress, workdir: Path | None, instances: list) -> None:
+    code = report.exit_code
+    if report.stopped == "interrupted":
+        click.echo("interrupted: progress is saved; run the same command again to resume", err=True)
+    elif report.stopped:
+        remaining = f"{report.remaining} documents remain" if report.remaining is not None else "documents remain"
+        click.echo(f"stopped: {report.stopped}\n{remaining}; progress is saved: rerun later "
+                   "(or with a new key) to resume", err=True)
+    if not progress.quiet or code != EXIT_OK:
+        click.echo(report.summary_line(), err=progress.quiet)
+    if workdir is not None and not progress.quiet:
+        local = [i for i in instances if i.context.name == "local"]
+        where = f"{local[0].config.get('path')}" if local else str(workdir)
+        click.echo(f"sandbox run: results in {where} (state in {workdir})")
+    if report.failed and code != EXIT_OK and not report.stopped:
+        click.echo(f"{len(report.failed)} failed: see the errors above or `migrator status`; "
+                   "rerun the same command to retry them", err=True)
+    sys.exit(code)
+
+
+def _logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+    if not verbose:
+        logging.getLogger("urllib3").setLevel(logging.ERROR)
+
+
+# -- plugins --------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable list: one object per source and sink.")
+def plugins(as_json: bool) -> None:
+    """List installed sources and sinks with their options."""
+    reg = registry()
+    entries = [r.describe() for r in reg.all()]
+    if as_json:
+        click.echo(json.dumps(entries, indent=2))
+        return
+    if not entries:
+        click.echo("no plugins installed")
+    for entry in entries:
+        click.echo(f"{entry['name']} ({entry['kind']}) from {entry['plugin']} {entry['version']}"
+                   + (f": {entry['description']}" if entry["description"] else ""))
+        for option in entry["options"]:
+            secret = ", secret" if option["secret"] else ""
+            click.echo(f"    {entry['name']}.{option['name']} ({option['type']}{secret}, default "
+                       f"{option['default']!r}) {option['help']}")
+    for name, error in reg.failures:
+        click.echo(f"{name}: FAILED TO LOAD: {error}")
+
+
+# -- auth -----------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("plugin")
+@config_options
+@click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors.")
+@expected_errors
+def auth(plugin: str, overrides: tuple[str, ...], config_file: Path | None, verbose: bool) -> None:
+    """Authorize migrator with PLUGIN's service (interactive: follow the printed steps)."""
+    _logging(verbose, False)
+    reg = registry()
+    candidates = [r for r in (reg.sources.get(plugin), reg.sinks.get(plugin)) if r is not None]
+    usable = [r for r in candidates if "authorize" in vars(r.cls) or _inherits_authorize(r.cls)]
+    if not usable:
+        names = sorted({r.name for r in reg.all() if _inherits_authorize(r.cls)})
+        raise UsageError(f"{plugin!r} has no authorization step (plugins that have one: {', '.join(names) or 'none'})")
+    registered = usable[0]
+    config = _config(reg, config_file)
+    cli_values = opts.parse_overrides(overrides)
+    opts.validate_names(cli_values, reg.option_names(), "-o")
+    settings = opts.resolve(plugin, registered.cls.options, cli_values.get(plugin, {}), config.get(plugin, {}))
+    context = Context(plugin, registered.kind, config_dir=config_dir())
+    registered.cls.authorize(settings, context)
+
+
+def _inherits_authorize(cls: type) -> bool:
+    from .plugin import _Plugin
+
+    return getattr(cls, "authorize", None) is not None and cls.authorize.__func__ is not _Plugin.authorize.__func__
+
+
+# -- status ---------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path),
+              help=f"State store file [default: {default_path()}].")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@expected_errors
+def status(state_file: Path | None, as_json: bool) -> None:
+    """What the state store knows: counts per source and sink, failures and why, recent runs."""
+    path = state_file or default_path()
+    if not path.exists():
+        if as_json:
+            click.echo(json.dumps({"state": str(path), "counts": [], "failed": [], "runs": []}))
+        else:
+            click.echo(f"no state yet at {path}: nothing has been migrated with it")
+        return
+    store = StateStore(path)
+    try:
+        data = store.status()
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"state: {data['state']}")
+    for row in data["counts"]:
+        click.echo(f"  {row['source']} → {row['sink']} ({row['account']}): {row['count']} {row['kind']} "
+                   f"{row['status']}")
+    if data["failed"]:
+        click.echo(f"{len(data['failed'])} not done (rerun to retry):")
+        for row in data["failed"]:
+            click.echo(f"  {row['source']}:{row['id']} {row['title']!r} → {row['sink']}: {row['reason']} "
+                       f"({row['attempts']} attempts)")
+    for run_row in data["runs"][:1]:
+        click.echo(f"last run: {run_row['source']} → {', '.join(run_row['sinks'])}, exit code "
+                   f"{run_row['exit_code']}, {run_row['summary']}")
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except UsageError as exc:  # pragma: no cover - defensive; commands handle their own
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+__all__ = ["cli", "main", "registry"]

@@ -1,0 +1,202 @@
+"""What a plugin author subclasses: `Source` and `Sink`, plus the `Context` the core hands them.
+
+A source lists documents (`entries`) and containers; a sink stores them. Neither touches the state
+store directly: the context answers "what did I store for this document last time?" and keeps a small
+per-plugin memory (e.g. upload intents, album → photoset ids).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from .options import Option
+from .records import Container, Entry, Item
+
+__all__ = ["Context", "Option", "Sink", "Source", "Stored", "StoredRecord"]
+
+
+@dataclass
+class Stored:
+    """A sink's confirmation: where the document or container now lives."""
+
+    ref: str  # sink-side id or path
+    status: str = "new"  # "new" | "updated" | "unchanged"
+    size: int | None = None
+    sha256: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)  # anything the sink wants back next time
+    warnings: list[str] = field(default_factory=list)  # stored, but with a flagged fallback
+
+
+@dataclass
+class StoredRecord:
+    """What the state store remembers for one (record, sink, account)."""
+
+    source: str
+    id: str
+    sink: str
+    account: str
+    status: str  # "done" | "skipped" | "failed" | "pending"
+    ref: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+    updated_at: str | None = None
+    fingerprint: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 0
+    last_error: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status == "done"
+
+
+class Context:
+    """The core's services for one source or sink instance in one run."""
+
+    def __init__(self, name: str, role: str, *, dry_run: bool = False, config_dir: Path | None = None,
+                 workdir: Path | None = None, store: Any = None, account: str | None = None,
+                 chain: str | None = None, calls: Counter | None = None, progress: Any = None) -> None:
+        self.name = name
+        self.role = role
+        self.dry_run = dry_run
+        self.config_dir = config_dir or Path.cwd()
+        self.workdir = workdir or Path.cwd()
+        self.log = logging.getLogger(f"migrator.{name}")
+        self.calls: Counter = calls if calls is not None else Counter()
+        self._store = store
+        self._account = account
+        self._chain = chain
+        self._progress = progress
+        self.deleted: list[dict[str, str]] = []
+        self.warnings: list[str] = []
+
+    # -- accounting -----------------------------------------------------------------------------
+    def count_call(self, method: str, n: int = 1) -> None:
+        """Count API calls per method; the run report lists them per service."""
+        self.calls[method] += n
+
+    def add_bytes(self, n: int) -> None:
+        if self._progress is not None:
+            self._progress.add_bytes(n)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+        self.log.warning(message)
+
+    # -- for sources ----------------------------------------------------------------------------
+    @property
+    def bookmark(self) -> str | None:
+        """Where the last complete run of this same chain stopped (None: never, or a full run)."""
+        return self._store.get_bookmark(self._chain) if self._store and self._chain else None
+
+    def known_ids(self, source: str) -> set[str]:
+        """Ids of documents from `source` that any sink of this run has stored before."""
+        return self._store.known_ids(source) if self._store else set()
+
+    def note_deleted(self, source: str, doc_id: str, title: str = "") -> None:
+        """A document gone from the service; its backups are kept, the report lists it."""
+        self.deleted.append({"source": source, "id": doc_id, "title": title})
+
+    # -- for sinks ------------------------------------------------------------------------------
+    def stored(self, source: str, record_id: str, kind: str = "document") -> StoredRecord | None:
+        """What this sink stored for a record on its current account, if anything."""
+        if not self._store or self._account is None:
+            return None
+        return self._store.get(kind, source, record_id, self.name, self._account)
+
+    def memory_get(self, key: str, default: Any = None) -> Any:
+        """Per plugin and account memory that survives runs (JSON values)."""
+        if not self._store:
+            return default
+        return self._store.memory_get(self._namespace(), key, default)
+
+    def memory_set(self, key: str, value: Any) -> None:
+        if self._store and not self.dry_run:
+            self._store.memory_set(self._namespace(), key, value)
+
+    def memory_delete(self, key: str) -> None:
+        if self._store and not self.dry_run:
+            self._store.memory_delete(self._namespace(), key)
+
+    def memory_items(self, prefix: str = "") -> dict[str, Any]:
+        return self._store.memory_items(self._namespace(), prefix) if self._store else {}
+
+    def _namespace(self) -> str:
+        return f"{self.role}:{self.name}:{self._account or ''}"
+
+    def bind(self, store: Any, account: str, chain: str | None = None) -> None:
+        """Called by the core once the instance knows its account."""
+        self._store, self._account, self._chain = store, account, chain
+
+
+class _Plugin:
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    options: ClassVar[list[Option]] = []
+
+    def __init__(self, config: dict[str, Any], context: Context) -> None:
+        self.config = config
+        self.context = context
+
+    def open(self) -> None:
+        """Check credentials and reachability; raise AuthorizationNeeded or UsageError early."""
+
+    def account(self) -> str:
+        """A stable name for the account or place this instance talks to (part of the state key)."""
+        return ""
+
+    def close(self) -> None:
+        """Release resources; called once, even after a failure."""
+
+    @classmethod
+    def sandbox(cls, workdir: Path) -> contextlib.AbstractContextManager[dict[str, Any]] | None:
+        """A context that starts this service's emulator and yields option values pointing at it."""
+        return None
+
+    @classmethod
+    def authorize(cls, config: dict[str, Any], context: Context) -> None:
+        """Interactive authorization for `migrator auth NAME` (reads stdin)."""
+        raise NotImplementedError
+
+
+class Source(_Plugin):
+    """Lists documents and containers of one service or folder."""
+
+    def total(self) -> int | None:
+        """How many documents `entries()` will list, when cheap to know (for progress)."""
+        return None
+
+    def entries(self) -> Iterator[Entry]:
+        raise NotImplementedError
+
+    def containers(self) -> Iterator[Container]:
+        return iter(())
+
+
+class Sink(_Plugin):
+    """Stores documents and containers somewhere. `store` may be called from several threads."""
+
+    def store(self, item: Item, previous: StoredRecord | None) -> Stored:
+        """Store one document; raise SkipDocument to refuse it for good, DocumentError to fail it."""
+        raise NotImplementedError
+
+    def reuse(self, item: Item, previous: StoredRecord) -> None:
+        """The document is unchanged here: offer the stored file to later sinks (`original.stored_at`)."""
+
+    def store_container(self, container: Container, previous: StoredRecord | None) -> Stored:
+        """Store an album, collection or folder."""
+        return Stored(ref="", status="unchanged")
+
+    def finish(self) -> None:
+        """All documents and containers were handed over (work like ordering sets goes here)."""
+
+
+@contextlib.contextmanager
+def no_sandbox() -> Iterator[dict[str, Any]]:
+    yield {}

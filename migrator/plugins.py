@@ -1,0 +1,125 @@
+"""Finding plugins (entry points of group `migrator`) and what they register."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .errors import UsageError
+from .plugin import Sink, Source
+
+GROUP = "migrator"
+
+
+@dataclass
+class Registered:
+    cls: type
+    kind: str  # "source" | "sink"
+    plugin: str  # distribution name
+    version: str
+
+    @property
+    def name(self) -> str:
+        return self.cls.name
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "plugin": self.plugin, "version": self.version,
+                "description": getattr(self.cls, "description", ""),
+                "options": [o.describe() for o in self.cls.options]}
+
+
+@dataclass
+class Registry:
+    pm: pluggy.PluginManager
+    sources: dict[str, Registered] = field(default_factory=dict)
+    sinks: dict[str, Registered] = field(default_factory=dict)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (plugin name, error)
+
+    def all(self) -> list[Registered]:
+        return sorted([*self.sources.values(), *self.sinks.values()], key=lambda r: (r.name, r.kind))
+
+    def source(self, name: str) -> Registered:
+        return self._pick(self.sources, name, "source")
+
+    def sink(self, name: str) -> Registered:
+        return self._pick(self.sinks, name, "sink")
+
+    def _pick(self, table: dict[str, Registered], name: str, kind: str) -> Registered:
+        if name not in table:
+            known = ", ".join(sorted(table)) or "none installed"
+            raise UsageError(f"no {kind} named {name!r} (installed {kind}s: {known}); see `migrator plugins`")
+        return table[name]
+
+    def option_names(self) -> dict[str, set[str]]:
+        names: dict[str, set[str]] = {}
+        for reg in self.all():
+            names.setdefault(reg.name, set()).update(o.name for o in reg.cls.options)
+        return names
+
+
+def _selected() -> set[str] | None:
+    raw = os.environ.get("MIGRATOR_LOAD_PLUGINS")
+    if raw is None:
+        return None
+    return {name.strip() for name in raw.split(",") if name.strip()}
+
+
+def load(extra: list[Any] | None = None) -> Registry:
+    """Load every installed plugin (or those MIGRATOR_LOAD_PLUGINS names) and collect registrations."""
+    pm = pluggy.PluginManager(GROUP)
+    pm.add_hookspecs(hookspecs)
+    registry = Registry(pm)
+    selected = _selected()
+    dists: dict[str, tuple[str, str]] = {}
+    for ep in entry_points(group=GROUP):
+        if selected is not None and ep.name not in selected:
+            continue
+        dist = ep.dist.name if ep.dist else ep.name
+        version = ep.dist.version if ep.dist else "?"
+        try:
+            module = ep.load()
+            pm.register(module, name=ep.name)
+        except Exception as exc:  # a broken plugin must not take the CLI down
+            registry.failures.append((ep.name, f"{type(exc).__name__}: {exc}"))
+            continue
+        dists[ep.name] = (dist, version)
+    for module in extra or []:
+        if isinstance(module, str):
+            module = importlib.import_module(module)
+        pm.register(module)
+    _collect(registry, dists)
+    return registry
+
+
+def _collect(registry: Registry, dists: dict[str, tuple[str, str]]) -> None:
+    for impl in registry.pm.hook.register_sources.get_hookimpls():
+        _call(registry, impl, "register_sources", "source", registry.sources, Source, dists)
+    for impl in registry.pm.hook.register_sinks.get_hookimpls():
+        _call(registry, impl, "register_sinks", "sink", registry.sinks, Sink, dists)
+
+
+def _call(registry: Registry, impl: Any, hook: str, kind: str, table: dict[str, Registered], base: type,
+          dists: dict[str, tuple[str, str]]) -> None:
+    plugin_name = registry.pm.get_name(impl.plugin) or getattr(impl.plugin, "__name__", "?")
+    dist, version = dists.get(plugin_name, (plugin_name, _module_version(impl.plugin)))
+
+    def register(cls: type) -> None:
+        if not (isinstance(cls, type) and issubclass(cls, base)) or not getattr(cls, "name", ""):
+            raise TypeError(f"{cls!r} is not a migrator {kind} class with a name")
+        table[cls.name] = Registered(cls, kind, dist, version)
+
+    try:
+        impl.function(register=register)
+    except Exception as exc:
+        registry.failures.append((plugin_name, f"{hook}: {type(exc).__name__}: {exc}"))
+
+
+def _module_version(module: Any) -> str:
+    return str(getattr(module, "__version__", getattr(sys.modules.get("migrator"), "__version__", "?")))

@@ -1,0 +1,206 @@
+"""The SQLite state store: what each sink stored for each record, per sink account.
+
+One row per (kind, origin source, origin id, sink, sink account). A row turns `done` only after the
+sink confirmed; a crash mid-run leaves at most a `pending` row, which the next run redoes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+from .plugin import StoredRecord
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    kind TEXT NOT NULL, source TEXT NOT NULL, id TEXT NOT NULL, sink TEXT NOT NULL, account TEXT NOT NULL,
+    status TEXT NOT NULL, ref TEXT, size INTEGER, sha256 TEXT, updated_at TEXT, fingerprint TEXT,
+    data TEXT NOT NULL DEFAULT '{}', attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+    title TEXT NOT NULL DEFAULT '', changed REAL NOT NULL,
+    PRIMARY KEY (kind, source, id, sink, account)
+);
+CREATE TABLE IF NOT EXISTS bookmarks (chain TEXT PRIMARY KEY, value TEXT NOT NULL, changed REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS memory (
+    namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (namespace, key)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY, source TEXT NOT NULL, sinks TEXT NOT NULL, started REAL NOT NULL,
+    finished REAL, exit_code INTEGER, summary TEXT
+);
+"""
+
+COLUMNS = "source, id, sink, account, status, ref, size, sha256, updated_at, fingerprint, data, attempts, last_error"
+
+
+def default_path() -> Path:
+    """The platform's user state folder: XDG_STATE_HOME on Linux, Application Support, LOCALAPPDATA."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return base / "migrator" / "state.sqlite3"
+
+
+class RunLock:
+    """An exclusive lock beside the state file; the OS drops it if the process dies."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.with_name(path.name + ".lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            _lock_fd(self._fd)
+        except OSError:
+            os.close(self._fd)
+            self._fd = None
+            raise UsageError(f"another migrator run is using the state store {self.path.with_suffix('')}; "
+                             "wait for it to finish (or pass --state FILE to use a different store)") from None
+        os.ftruncate(self._fd, 0)
+        os.write(self._fd, str(os.getpid()).encode())
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _lock_fd(fd: int) -> None:
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+class StateStore:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise UsageError(f"state store {self.path} cannot be opened: {exc}; "
+                             "move it aside or pass --state FILE") from None
+        except OSError as exc:
+            raise UsageError(f"state store {self.path} cannot be created: {exc.strerror}") from None
+        self._mutex = threading.Lock()
+
+    def close(self) -> None:
+        with self._mutex:
+            self._db.close()
+
+    def _exec(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._mutex:
+            return self._db.execute(sql, args).fetchall()
+
+    # -- records --------------------------------------------------------------------------------
+    def get(self, kind: str, source: str, record_id: str, sink: str, account: str) -> StoredRecord | None:
+        rows = self._exec(f"SELECT {COLUMNS} FROM records WHERE kind=? AND source=? AND id=? AND sink=? "
+                          "AND account=?", (kind, source, record_id, sink, account))
+        return _record(rows[0]) if rows else None
+
+    def mark(self, kind: str, source: str, record_id: str, sink: str, account: str, status: str, *,
+             title: str = "", ref: str | None = None, size: int | None = None, sha256: str | None = None,
+             updated_at: str | None = None, fingerprint: str | None = None, data: dict | None = None,
+             error: str | None = None) -> None:
+        """Record an outcome. `failed`/`pending` keep what an earlier success stored (ref, size, hash)."""
+        now = time.time()
+        if status in ("failed", "pending"):
+            self._exec(
+                "INSERT INTO records (kind, source, id, sink, account, status, attempts, last_error, title, changed)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET status=excluded.status,"
+                " attempts=attempts+excluded.attempts, last_error=excluded.last_error, changed=excluded.changed",
+                (kind, source, record_id, sink, account, status, int(status == "failed"), error, title, now))
+            return
+        self._exec(
+            "INSERT OR REPLACE INTO records (kind, source, id, sink, account, status, ref, size, sha256,"
+            " updated_at, fingerprint, data, attempts, last_error, title, changed)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?)",
+            (kind, source, record_id, sink, account, status, ref, size, sha256, updated_at, fingerprint,
+             json.dumps(data or {}, sort_keys=True), error, title, now))
+
+    def known_ids(self, source: str) -> set[str]:
+        rows = self._exec("SELECT DISTINCT id FROM records WHERE kind='document' AND source=?", (source,))
+        return {r[0] for r in rows}
+
+    # -- bookmarks ------------------------------------------------------------------------------
+    def get_bookmark(self, chain: str) -> str | None:
+        rows = self._exec("SELECT value FROM bookmarks WHERE chain=?", (chain,))
+        return rows[0][0] if rows else None
+
+    def set_bookmark(self, chain: str, value: str) -> None:
+        self._exec("INSERT OR REPLACE INTO bookmarks (chain, value, changed) VALUES (?,?,?)",
+                   (chain, value, time.time()))
+
+    # -- plugin memory --------------------------------------------------------------------------
+    def memory_get(self, namespace: str, key: str, default: Any = None) -> Any:
+        rows = self._exec("SELECT value FROM memory WHERE namespace=? AND key=?", (namespace, key))
+        return json.loads(rows[0][0]) if rows else default
+
+    def memory_set(self, namespace: str, key: str, value: Any) -> None:
+        self._exec("INSERT OR REPLACE INTO memory (namespace, key, value) VALUES (?,?,?)",
+                   (namespace, key, json.dumps(value, sort_keys=True)))
+
+    def memory_delete(self, namespace: str, key: str) -> None:
+        self._exec("DELETE FROM memory WHERE namespace=? AND key=?", (namespace, key))
+
+    def memory_items(self, namespace: str, prefix: str = "") -> dict[str, Any]:
+        rows = self._exec("SELECT key, value FROM memory WHERE namespace=? AND substr(key, 1, ?)=?",
+                          (namespace, len(prefix), prefix))
+        return {k: json.loads(v) for k, v in rows}
+
+    # -- runs and status ------------------------------------------------------------------------
+    def run_started(self, source: str, sinks: list[str]) -> int:
+        with self._mutex:
+            cur = self._db.execute("INSERT INTO runs (source, sinks, started) VALUES (?,?,?)",
+                                   (source, ",".join(sinks), time.time()))
+            return int(cur.lastrowid)
+
+    def run_finished(self, run_id: int, exit_code: int, summary: dict) -> None:
+        self._exec("UPDATE runs SET finished=?, exit_code=?, summary=? WHERE id=?",
+                   (time.time(), exit_code, json.dumps(summary), run_id))
+
+    def status(self) -> dict[str, Any]:
+        """Counts per (sink, account, kind, status), failures with reasons, the last runs."""
+        groups = self._exec("SELECT sink, account, kind, source, status, count(*) FROM records "
+                            "GROUP BY sink, account, kind, source, status ORDER BY sink, account, kind, source")
+        failed = self._exec("SELECT kind, source, id, sink, account, title, attempts, last_error FROM records "
+                            "WHERE status IN ('failed', 'pending') ORDER BY changed")
+        runs = self._exec("SELECT source, sinks, started, finished, exit_code, summary FROM runs "
+                          "ORDER BY id DESC LIMIT 5")
+        return {
+            "state": str(self.path),
+            "counts": [{"sink": s, "account": a, "kind": k, "source": src, "status": st, "count": n}
+                       for s, a, k, src, st, n in groups],
+            "failed": [{"kind": k, "source": s, "id": i, "sink": sk, "account": a, "title": t,
+                        "attempts": n, "reason": e} for k, s, i, sk, a, t, n, e in failed],
+            "runs": [{"source": s, "sinks": sk.split(","), "started": st, "finished": f, "exit_code": c,
+                      "summary": json.loads(m) if m else None} for s, sk, st, f, c, m in runs],
+        }
+
+    def iter_records(self, sink: str, account: str, kind: str = "document") -> Iterator[StoredRecord]:
+        rows = self._exec(f"SELECT {COLUMNS} FROM records WHERE sink=? AND account=? AND kind=?",
+                          (sink, account, kind))
+        return (_record(r) for r in rows)
+
+
+def _record(row: tuple) -> StoredRecord:
+    source, rid, sink, account, status, ref, size, sha, upd, fp, data, attempts, err = row
+    return StoredRecord(source, rid, sink, account, status, ref, size, sha, upd, fp,
+                        json.loads(data or "{}"), attempts, err)

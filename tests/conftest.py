@@ -1,0 +1,66 @@
+"""Shared fixtures: an isolated home for every test and the third-party test plugin, pip-installed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test plugins installed by pip into their own folder, exactly as a user installs a plugin."""
+    target = tmp_path_factory.mktemp("site")
+    for name in ("memplugin", "brokenplugin"):
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                        "--target", str(target), str(FIXTURES / name)], check=True,
+                       env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+    return target
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Config, state and tokens in a throwaway folder: tests never touch the real ones."""
+    for var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    monkeypatch.setenv("MIGRATOR_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for var in list(os.environ):
+        if var.startswith(("MIGRATOR_", "IPERNITY_", "FLICKR_")) and var != "MIGRATOR_CONFIG_DIR":
+            monkeypatch.delenv(var)
+    return tmp_path
+
+
+class Cli:
+    """Runs the real `migrator` command in a subprocess with the test plugins on its path."""
+
+    def __init__(self, site: Path, home: Path) -> None:
+        self.site, self.home = site, home
+
+    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.site), env.get("PYTHONPATH", "")]))
+        env.setdefault("MIGRATOR_LOAD_PLUGINS", "memtest")
+        env.update(extra or {})
+        return env
+
+    def __call__(self, *args: str, env: dict[str, str] | None = None, input: str | None = None,
+                 timeout: float = 120) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "migrator", *args], capture_output=True, text=True,
+                              env=self.env(env), input=input, timeout=timeout, cwd=self.home)
+
+
+@pytest.fixture
+def cli(plugin_site: Path, home: Path) -> Cli:
+    return Cli(plugin_site, home)
+
+
+def write_json(path: Path, data: object) -> Path:
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    return path

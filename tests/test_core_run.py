@@ -1,0 +1,270 @@
+"""End-to-end tests of the core through the CLI, with a third-party style test plugin."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+def write_json(path: Path, data: object) -> Path:
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    return path
+
+
+TEXTS = ["  leading and trailing  ", "Cafe\u0301 vs Caf\u00e9", "<b>HTML</b> &amp; kept", "emoji \U0001f4f7",
+         "line\nbreak\ttab", ""]
+
+
+def dataset(n: int = 6, **changes: dict) -> dict:
+    docs = []
+    for i in range(1, n + 1):
+        doc = {"id": str(i), "media": "audio" if i == n else "photo", "title": TEXTS[(i - 1) % len(TEXTS)],
+               "description": f"desc {i} " + TEXTS[i % len(TEXTS)], "tags": ["a tag", "ns:pred=value"],
+               "updated_at": "2020-01-01T00:00:00Z", "content": f"bytes of document {i} " * (i * 10),
+               "albums": [{"id": "a1", "title": "Album", "position": i}]}
+        doc.update(changes.get(str(i), {}))
+        docs.append(doc)
+    return {"documents": docs,
+            "containers": [{"kind": "album", "id": "a1", "title": "Album", "members": [d["id"] for d in docs]},
+                           {"kind": "album", "id": "empty", "title": "Empty", "members": []}]}
+
+
+@pytest.fixture
+def data(home: Path) -> Path:
+    return write_json(home / "docs.json", dataset())
+
+
+def run(cli, data: Path, out: Path, *extra: str, env: dict | None = None):
+    return cli("run", "jsonfile", "folder", "-o", f"jsonfile.file={data}", "-o", f"folder.path={out}",
+               "--state", str(out.parent / "state.sqlite3"), *extra, env=env)
+
+
+def done_ids(state: Path) -> set[str]:
+    with sqlite3.connect(state) as db:
+        return {r[0] for r in db.execute("SELECT id FROM records WHERE kind='document' AND status='done'")}
+
+
+def test_run_moves_documents_and_containers(cli, data, home):
+    out = home / "out"
+    report = home / "report.json"
+    result = run(cli, data, out, "--report", str(report))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.glob("mem-*.bin")) == [f"mem-{i}.bin" for i in range(1, 6)]
+    assert (out / "album-a1.json").exists() and (out / "album-empty.json").exists()
+    summary = json.loads(report.read_text())
+    assert summary["counts"] == {"listed": 6, "new": 5, "updated": 0, "unchanged": 0, "skipped": 1, "failed": 0}
+    assert summary["skipped"][0]["id"] == "6" and "audio" in summary["skipped"][0]["reason"]
+    assert summary["api_calls"]["jsonfile"] == {"load": 6}
+    assert summary["bytes"] == sum(len((f"bytes of document {i} " * (i * 10)).encode()) for i in range(1, 6))
+    assert "6 listed, 5 new" in result.stdout
+
+
+def test_text_is_kept_verbatim(cli, data, home):
+    out = home / "out"
+    assert run(cli, data, out).returncode == 0
+    for i in range(1, 6):
+        record = json.loads((out / f"mem-{i}.json").read_text("utf-8"))
+        assert record["title"] == TEXTS[(i - 1) % len(TEXTS)]
+        assert record["description"] == f"desc {i} " + TEXTS[i % len(TEXTS)]
+        assert record["tags"] == ["a tag", "ns:pred=value"]
+
+
+def test_second_run_does_zero_work(cli, data, home):
+    out = home / "out"
+    assert run(cli, data, out).returncode == 0
+    report = home / "r2.json"
+    result = run(cli, data, out, "--report", str(report))
+    assert result.returncode == 0
+    summary = json.loads(report.read_text())
+    assert summary["counts"]["new"] == 0 and summary["counts"]["unchanged"] == 5
+    assert summary["counts"]["skipped"] == 1
+    assert summary["api_calls"]["jsonfile"] == {}  # nothing was even loaded
+    assert summary["bytes"] == 0
+
+
+def test_changed_document_is_updated_not_duplicated(cli, home):
+    out = home / "out"
+    data = write_json(home / "docs.json", dataset())
+    assert run(cli, data, out).returncode == 0
+    write_json(data, dataset(**{"2": {"title": "new title", "updated_at": "2021-01-01T00:00:00Z"}}))
+    report = home / "r.json"
+    assert run(cli, data, out, "--report", str(report)).returncode == 0
+    counts = json.loads(report.read_text())["counts"]
+    assert (counts["updated"], counts["new"], counts["unchanged"]) == (1, 0, 4)
+    assert json.loads((out / "mem-2.json").read_text())["title"] == "new title"
+
+
+def test_state_is_keyed_by_sink_account(cli, data, home):
+    assert run(cli, data, home / "out").returncode == 0
+    report = home / "r.json"
+    result = run(cli, data, home / "other", "--report", str(report))
+    assert result.returncode == 0
+    assert json.loads(report.read_text())["counts"]["new"] == 5
+    assert len(list((home / "other").glob("*.bin"))) == 5
+
+
+def test_failed_document_exit_code_and_retry(cli, data, home):
+    out = home / "out"
+    result = run(cli, data, out, "-o", "folder.fail_ids=3")
+    assert result.returncode == 1
+    assert "mem:3" in result.stderr and "rerun" in result.stderr
+    assert done_ids(home / "state.sqlite3") == {"1", "2", "4", "5"}
+    status = cli("status", "--state", str(home / "state.sqlite3"))
+    assert "mem:3" in status.stdout and "refuses" in status.stdout
+    result = run(cli, data, out)
+    assert result.returncode == 0, result.stderr
+    assert done_ids(home / "state.sqlite3") == {"1", "2", "3", "4", "5"}
+
+
+def test_load_failure_is_a_failed_document(cli, data, home):
+    result = cli("run", "jsonfile", "folder", "-o", f"jsonfile.file={data}", "-o", "jsonfile.fail_ids=2",
+                 "-o", f"folder.path={home / 'out'}", "--state", str(home / "state.sqlite3"))
+    assert result.returncode == 1
+    assert "mem:2" in result.stderr and "cannot be read" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_quota_stop_exit_code_and_resume(cli, data, home):
+    out = home / "out"
+    result = run(cli, data, out, "-o", "folder.quota_after=2")
+    assert result.returncode == 4
+    assert "quota" in result.stderr and "remain" in result.stderr and "rerun" in result.stderr
+    assert done_ids(home / "state.sqlite3") == {"1", "2"}
+    assert run(cli, data, out).returncode == 0
+    assert done_ids(home / "state.sqlite3") == {"1", "2", "3", "4", "5"}
+
+
+def test_authorization_needed_exit_code(cli, data, home):
+    result = run(cli, data, home / "out", "-o", "folder.need_auth=true")
+    assert result.returncode == 3
+    assert "migrator auth folder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_usage_errors(cli, data, home):
+    result = run(cli, data, home / "out", "-o", "folder.quota_after=many")
+    assert result.returncode == 2
+    assert "folder.quota_after" in result.stderr and "int" in result.stderr
+    result = run(cli, data, home / "out", "-o", "folder.nonsense=1")
+    assert result.returncode == 2 and "'folder' has no option 'nonsense'" in result.stderr
+    result = run(cli, data, home / "out", "-o", "nosuch.key=1")
+    assert result.returncode == 2 and "unknown plugin 'nosuch'" in result.stderr
+    result = cli("run", "nosuch", "folder")
+    assert result.returncode == 2 and "no source named 'nosuch'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_broken_config_file_is_a_usage_error(cli, data, home):
+    config = home / "config.toml"
+    config.write_text("[folder\npath = 1")
+    result = run(cli, data, home / "out", "--config", str(config))
+    assert result.returncode == 2 and "not valid TOML" in result.stderr
+    config.write_text("[folder]\nquota_after = 'x'\n")
+    result = run(cli, data, home / "out", "--config", str(config))
+    assert result.returncode == 2 and "folder.quota_after" in result.stderr and "config file" in result.stderr
+
+
+def test_dry_run_writes_nothing(cli, data, home):
+    out = home / "out"
+    report = home / "r.json"
+    result = run(cli, data, out, "--dry-run", "--report", str(report))
+    assert result.returncode == 0, result.stderr
+    assert not out.exists()
+    assert not (home / "state.sqlite3").exists()
+    summary = json.loads(report.read_text())
+    assert summary["dry_run"] and len(summary["would_migrate"]) == 6
+    assert "would migrate mem:1" in result.stderr
+
+
+def test_dry_run_after_a_run_lists_only_the_rest(cli, data, home):
+    out = home / "out"
+    assert run(cli, data, out, "--limit", "2").returncode == 0
+    before = (home / "state.sqlite3").stat().st_mtime_ns
+    report = home / "r.json"
+    assert run(cli, data, out, "--dry-run", "--report", str(report)).returncode == 0
+    assert [w["id"] for w in json.loads(report.read_text())["would_migrate"]] == ["3", "4", "5", "6"]
+    assert (home / "state.sqlite3").stat().st_mtime_ns == before
+
+
+def test_limit_then_plain_rerun_completes(cli, data, home):
+    out = home / "out"
+    assert run(cli, data, out, "--limit", "2").returncode == 0
+    assert done_ids(home / "state.sqlite3") == {"1", "2"}
+    assert run(cli, data, out).returncode == 0
+    assert done_ids(home / "state.sqlite3") == {"1", "2", "3", "4", "5"}
+
+
+def test_unexpected_sink_error_marks_nothing_undone_as_done(cli, data, home):
+    out = home / "out"
+    result = run(cli, data, out, "-o", "folder.raise_after=2")
+    assert result.returncode != 0
+    assert done_ids(home / "state.sqlite3") == {"1", "2"}
+    assert run(cli, data, out).returncode == 0
+    assert done_ids(home / "state.sqlite3") == {"1", "2", "3", "4", "5"}
+
+
+def test_killed_process_state_is_consistent(cli, data, home):
+    out = home / "out"
+    result = run(cli, data, out, "-o", "folder.die_after=3")
+    assert result.returncode == 9
+    # the 3rd document was written but never confirmed: it is not done, and the rerun redoes it
+    assert done_ids(home / "state.sqlite3") == {"1", "2"}
+    report = home / "r.json"
+    assert run(cli, data, out, "--report", str(report)).returncode == 0
+    assert json.loads(report.read_text())["counts"]["new"] == 3
+
+
+def test_parallel_jobs(cli, home):
+    data = write_json(home / "docs.json", dataset(n=30))
+    report = home / "r.json"
+    result = run(cli, data, home / "out", "--jobs", "4", "--report", str(report))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(report.read_text())["counts"]["new"] == 29
+    assert len(done_ids(home / "state.sqlite3")) == 29
+
+
+def test_second_run_on_same_state_is_refused(cli, data, home, plugin_site):
+    state = home / "state.sqlite3"
+    code = ("import sys, time; from migrator.state import RunLock; from pathlib import Path; "
+            f"l = RunLock(Path({str(state)!r})); l.acquire(); print('locked', flush=True); time.sleep(30)")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        result = run(cli, data, home / "out")
+        assert result.returncode == 2
+        assert "another migrator run" in result.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+    time.sleep(0.1)
+    assert run(cli, data, home / "out").returncode == 0
+
+
+def test_quiet_prints_only_errors(cli, data, home):
+    result = run(cli, data, home / "out", "-q")
+    assert result.returncode == 0
+    assert result.stdout == "" and result.stderr == ""
+    result = run(cli, data, home / "out2", "-q", "-o", "folder.fail_ids=1")
+    assert result.returncode == 1
+    assert "mem:1" in result.stderr
+
+
+def test_events_reach_observer_plugins(cli, data, home):
+    events = home / "events.log"
+    assert run(cli, data, home / "out", "-o", "folder.fail_ids=2",
+               env={"MEMTEST_EVENTS": str(events)}).returncode == 1
+    lines = events.read_text().splitlines()
+    assert "migrated mem:1 folder new" in lines
+    assert "failed mem:2 folder" in lines
+    assert lines[-1] == "finished 4"
+
+
+def test_status_without_state(cli, home):
+    result = cli("status", "--state", str(home / "none.sqlite3"))
+    assert result.returncode == 0 and "no state yet" in result.stdout
