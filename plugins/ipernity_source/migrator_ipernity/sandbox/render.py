@@ -58,7 +58,7 @@ def _scalar(value: Any, numeric: bool) -> Any:
     if isinstance(value, float):
         if numeric:
             return value
-        return repr(value) if value != int(value) else str(int(value)) if abs(value) < 1e15 else repr(value)
+        return str(int(value)) if value.is_integer() else repr(value)
     return value
 
 

@@ -252,11 +252,14 @@ class IpernitySandbox:
                     doc.tags = self._normalise_tags(value, doc.tags)
                 elif name in ("doc_id", "album_ids", "original"):
                     raise TypeError(f"{name} cannot be edited")
-                elif hasattr(doc, name) and not isinstance(getattr(type(doc), name, None), property):
+                elif name in Doc.__dataclass_fields__:
                     setattr(doc, name, value)
                 else:
                     raise TypeError(f"unknown document field {name!r}")
-            doc.last_update_at = int(explicit_update) if explicit_update is not None else self._touch(doc.last_update_at)
+            if explicit_update is not None:
+                doc.last_update_at = int(explicit_update)
+            else:
+                doc.last_update_at = self._touch(doc.last_update_at)
             return doc
 
     def _normalise_tags(self, tags: Iterable[Any], previous: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -464,6 +467,7 @@ def _parse_multipart(content_type: str, body: bytes) -> list[tuple[str, str]]:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ipernity-sandbox/1.0"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
 
     @property
     def sb(self) -> IpernitySandbox:

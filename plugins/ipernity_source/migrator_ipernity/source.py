@@ -1,0 +1,252 @@
+"""The `ipernity` source: every document and album of the authorized account, with few API calls.
+
+Call plan (reference §10): auth.checkToken; doc.getList newest first, 100 per page, with the extras
+that carry dates, counts, geo, the original and its md5; then per new or changed document one doc.get
+(description, tags, notes, visibility) and doc.comments.getList only where count.comments > 0; albums
+through album.getList (empty=1) + album.get + album.docs.getList. An incremental run stops listing at
+the bookmark, so finding nothing new costs 2 calls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import click
+
+from migrator import AlbumRef, Container, Entry, Item, Option, Original, Source
+from migrator.errors import AuthorizationNeeded, DocumentError, ServiceStopped, UsageError
+from migrator.http import new_session, open_url
+from migrator.tokens import load_token, save_token
+
+from . import mapping
+from .client import AUTH_HINT, IpernityClient, as_int, as_str, obj
+
+API_URL = "https://api.ipernity.com/api/"
+AUTH_URL = "https://www.ipernity.com/apps/authorize"
+LIST_EXTRAS = "dates,count,geo,original,md5"
+DOC_EXTRAS = "tags,notes,geo,md5"
+PERM_LEVELS = ("none", "read", "write", "delete")
+
+
+@dataclass
+class Listed:
+    """A compact list entry: what the run needs before deciding to load the document."""
+
+    raw: dict[str, Any]
+    doc_id: str
+    position: int | None
+    bookmark: str | None
+    marker: str | None
+
+
+class IpernitySource(Source):
+    name = "ipernity"
+    description = "documents and albums of an ipernity account (replaces flip)"
+    options = [
+        Option("api_key", str, None, "ipernity API key", secret=True, env=("IPERNITY_API_KEY",)),
+        Option("api_secret", str, None, "ipernity API secret", secret=True, env=("IPERNITY_API_SECRET",)),
+        Option("auth_token", str, None, "token for headless use (else the one `migrator auth ipernity` saved)",
+               secret=True, env=("IPERNITY_AUTH_TOKEN",)),
+        Option("api_url", str, API_URL, "API endpoint", env=("IPERNITY_API_URL",)),
+        Option("auth_url", str, AUTH_URL, "authorization page for `migrator auth ipernity`"),
+        Option("startdoc", int, 0, "first document, 1-based in posting order (flip's -startdoc); 0: all"),
+        Option("numdocs", int, 0, "how many documents from startdoc (flip's -numdocs); 0: all"),
+        Option("comments", bool, True, "fetch comments"),
+        Option("refresh", bool, False, "re-list everything: pick up edited metadata, report deleted documents"),
+    ]
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def open(self) -> None:
+        key, secret = self.config["api_key"], self.config["api_secret"]
+        if not key or not secret:
+            raise UsageError("ipernity needs an API key and secret: set IPERNITY_API_KEY and IPERNITY_API_SECRET "
+                             "(get them at https://www.ipernity.com/apps/key), or try --sandbox")
+        if self.config["startdoc"] < 0 or self.config["numdocs"] < 0:
+            raise UsageError("ipernity.startdoc and ipernity.numdocs must be 0 or more")
+        token = self.config["auth_token"] or (load_token("ipernity", self.context.config_dir) or {}).get("token")
+        if not token:
+            raise AuthorizationNeeded(f"ipernity: no authorization token yet: {AUTH_HINT}")
+        self.client = IpernityClient(self.config["api_url"], key, secret, token, count=self.context.count_call)
+        self.downloads = new_session(retries=2)  # the run loop retries whole downloads too
+        auth = obj(self.client.call("auth.checkToken").get("auth"))
+        level = as_str(obj(auth.get("permissions")).get("doc")) or "none"
+        if level not in PERM_LEVELS[1:]:
+            raise AuthorizationNeeded(f"ipernity: the token lacks read permission on documents: {AUTH_HINT}")
+        self.user_id = as_str(obj(auth.get("user")).get("user_id"))
+        self.username = as_str(obj(auth.get("user")).get("username"))
+        self._plan: list[Listed] | None = None
+        self._containers: list[Container] = []
+        self._memberships: dict[str, list[AlbumRef]] = {}
+
+    def account(self) -> str:
+        return self.user_id
+
+    def close(self) -> None:
+        with contextlib.suppress(AttributeError):
+            self.downloads.close()
+            self.client.session.close()
+
+    def total(self) -> int:
+        return len(self.plan())
+
+    # -- listing --------------------------------------------------------------------------------
+    def plan(self) -> list[Listed]:
+        """The documents this run looks at, oldest first; albums are read when anything is new."""
+        if self._plan is None:
+            try:
+                listed = self._list()
+                if listed or self._full():
+                    self._read_albums()
+            except DocumentError as exc:  # without the list or the albums the run cannot go on
+                raise ServiceStopped(f"{exc}; nothing was lost: rerun later") from None
+            self._plan = list(reversed(listed))
+        return self._plan
+
+    def _full(self) -> bool:
+        return bool(self.config["refresh"] or self.context.bookmark is None)
+
+    def _partial(self) -> bool:
+        return bool(self.config["startdoc"] or self.config["numdocs"])
+
+    def _list(self) -> list[Listed]:
+        bookmark = None if (self.config["refresh"] or self._partial()) else self.context.bookmark
+        start, count = self.config["startdoc"], self.config["numdocs"]
+        listed: list[Listed] = []
+        index = 0
+        for collection, items in self.client.pages("doc.getList", "docs", "doc", user_id=self.user_id,
+                                                   extra=LIST_EXTRAS):
+            total = as_int(collection.get("total")) or 0
+            for raw in items:
+                position = total - index if total else None
+                index += 1
+                entry = self._listed(raw, position)
+                if bookmark and entry.bookmark and entry.bookmark <= bookmark:
+                    return listed
+                if start and position is not None and (position < start or (count and position >= start + count)):
+                    continue
+                listed.append(entry)
+            if start and total and index > total - start:
+                break
+        if self.config["refresh"] and not self._partial():
+            self._report_deleted({e.doc_id for e in listed})
+        return listed
+
+    def _listed(self, raw: dict[str, Any], position: int | None) -> Listed:
+        doc_id = as_str(raw.get("doc_id"))
+        dates = obj(raw.get("dates"))
+        posted = as_int(dates.get("posted_at"))
+        bookmark = None
+        if posted and doc_id and not self._partial():
+            bookmark = f"{posted:012d}:{doc_id.zfill(15)}"
+        marker = None
+        if dates.get("last_update_at") is not None:
+            marker = f"{as_str(dates.get('last_update_at'))}/{as_str(dates.get('last_comment_at'))}"
+        return Listed(raw, doc_id or f"position-{position}", position, bookmark, marker)
+
+    def _report_deleted(self, present: set[str]) -> None:
+        for doc_id in sorted(self.context.known_ids("ipernity") - present):
+            self.context.note_deleted("ipernity", doc_id)
+
+    def _read_albums(self) -> None:
+        albums: list[dict[str, Any]] = []
+        for _, items in self.client.pages("album.getList", "albums", "album", user_id=self.user_id, empty=1):
+            albums.extend(items)
+        for position, raw in enumerate(albums, 1):
+            album_id = as_str(raw.get("album_id"))
+            if not album_id:
+                continue
+            detail = obj(self.client.call("album.get", album_id=album_id).get("album"))
+            members: list[str] = []
+            if as_int(obj(raw.get("count")).get("docs")) != 0:
+                for _, items in self.client.pages("album.docs.getList", "album", "doc", album_id=album_id):
+                    members.extend(as_str(d.get("doc_id")) for d in items if d.get("doc_id") is not None)
+            title = as_str(detail.get("title") if "title" in detail else raw.get("title"))
+            for place, doc_id in enumerate(members, 1):
+                self._memberships.setdefault(doc_id, []).append(AlbumRef(album_id, title, place))
+            dates = obj(raw.get("dates")) or obj(detail.get("dates"))
+            self._containers.append(Container(
+                kind="album", source="ipernity", id=album_id, title=title,
+                description=as_str(detail.get("description")), members=members, position=position,
+                updated_at=mapping.utc_iso(dates.get("last_update_at")) or mapping.utc_iso(dates.get("created_at")),
+                source_metadata={"album.getList": raw, "album.get": detail}))
+
+    def entries(self) -> Iterator[Entry]:
+        for listed in self.plan():
+            yield Entry(source="ipernity", id=listed.doc_id, load=lambda listed=listed: self._load(listed),
+                        updated_at=listed.marker, bookmark=listed.bookmark,
+                        size=as_int(obj(listed.raw.get("original")).get("bytes")),
+                        title=as_str(listed.raw.get("title")))
+
+    def containers(self) -> Iterator[Container]:
+        self.plan()
+        return iter(self._containers)
+
+    # -- loading one document ----------------------------------------------------------------------
+    def _load(self, listed: Listed) -> Item:
+        if not as_str(listed.raw.get("doc_id")):
+            raise DocumentError(f"ipernity listed a document without an id at position {listed.position}")
+        doc = obj(self.client.call("doc.get", doc_id=listed.doc_id, extra=DOC_EXTRAS).get("doc"))
+        if not doc:
+            raise DocumentError(f"ipernity answered doc.get for {listed.doc_id} without a doc block")
+        count = obj(doc.get("count")) or obj(listed.raw.get("count"))
+        raw_comments: list[dict[str, Any]] = []
+        if self.config["comments"] and (as_int(count.get("comments")) or 0) > 0:
+            for _, items in self.client.pages("doc.comments.getList", "comments", "comment", doc_id=listed.doc_id):
+                raw_comments.extend(items)
+        try:
+            record = mapping.document(listed.raw, doc, raw_comments, listed.position,
+                                      self._memberships.get(listed.doc_id, []))
+        except (TypeError, ValueError, KeyError) as exc:
+            raise DocumentError(f"ipernity document {listed.doc_id}: malformed answer ({exc})") from None
+        block = mapping.original(doc, listed.raw)
+        url = as_str(block.get("url"))
+        if not url:
+            raise DocumentError(f"ipernity gives no original for document {listed.doc_id}; check that the token "
+                                "belongs to the owner")
+        label = f"ipernity:{record.id} {record.title[:40]!r}"
+        opener = lambda: open_url(self.downloads, url, label)  # noqa: E731
+        return Item(record, Original(opener, label, size=record.file.size, md5=record.file.md5))
+
+    # -- authorization and sandbox --------------------------------------------------------------
+    @classmethod
+    def authorize(cls, config: dict[str, Any], context: Any) -> None:
+        key, secret = config["api_key"], config["api_secret"]
+        if not key or not secret:
+            raise UsageError("set IPERNITY_API_KEY and IPERNITY_API_SECRET first "
+                             "(get them at https://www.ipernity.com/apps/key)")
+        client = IpernityClient(config["api_url"], key, secret, count=context.count_call)
+        frob = as_str(obj(client.call("auth.getFrob").get("auth")).get("frob"))
+        link = {"api_key": key, "frob": frob, "perm_doc": "read"}
+        link["api_sig"] = client.signed(None, link)["api_sig"]
+        click.echo("1. Open this address in a browser, sign in to ipernity and approve read access:")
+        click.echo(f"   {config['auth_url']}?{urlencode(link)}")
+        click.echo("2. Then press Enter here.")
+        sys.stdin.readline()
+        auth = obj(client.call("auth.getToken", frob=frob).get("auth"))
+        token, user = as_str(auth.get("token")), obj(auth.get("user"))
+        if not token:
+            raise AuthorizationNeeded("ipernity gave no token: approve the request in the browser, then run "
+                                      "`migrator auth ipernity` again")
+        path = save_token("ipernity", {"token": token, "user_id": as_str(user.get("user_id")),
+                                       "username": as_str(user.get("username"))}, context.config_dir)
+        click.echo(f"Authorized as {as_str(user.get('username')) or '?'}; token saved in {path} "
+                   "(readable only by you).")
+
+    @classmethod
+    def sandbox(cls, workdir: Path) -> contextlib.AbstractContextManager[dict[str, Any]]:
+        return _sandbox()
+
+
+@contextlib.contextmanager
+def _sandbox() -> Iterator[dict[str, Any]]:
+    from .sandbox import IpernitySandbox
+
+    with IpernitySandbox(seed=0) as sb:
+        yield {"api_url": sb.api_url, "auth_url": sb.auth_url, "api_key": sb.api_key,
+               "api_secret": sb.api_secret, "auth_token": sb.grant_token(perm_doc="read")}
