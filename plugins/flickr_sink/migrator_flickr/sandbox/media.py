@@ -7,8 +7,9 @@ import hashlib
 import os
 import re
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 # --------------------------------------------------------------------------------------------
 # Sniffing
@@ -404,66 +405,77 @@ def _parse_multipart(result: MultipartResult, reader, boundary: bytes, file_dir:
         name = disp.get("name", "")
         filename = disp.get("filename")
         to_file = is_file(name, filename) if is_file else filename is not None
-        sink: UploadedFile | None = None
-        fh = None
-        digest = None
-        text_parts: list[bytes] = []
-        text_len = 0
-        if to_file:
-            fd, path = _mkstemp(file_dir)
-            fh = os.fdopen(fd, "wb")
-            sink = UploadedFile(field=name, filename=filename, path=path)
-            digest = hashlib.sha256()
-
-        def emit(chunk: bytes) -> None:
-            nonlocal text_len
-            if not chunk:
-                return
-            if sink is not None:
-                if len(sink.head) < _HEAD_KEEP:
-                    sink.head += chunk[: _HEAD_KEEP - len(sink.head)]
-                sink.size += len(chunk)
-                if max_file_bytes is not None and sink.size > max_file_bytes:
-                    sink.truncated = True
-                else:
-                    fh.write(chunk)
-                    digest.update(chunk)
-            else:
-                text_len += len(chunk)
-                if text_len > 4 << 20:
-                    raise BodyError("form field too large")
-                text_parts.append(chunk)
-
+        part = _PartWriter(name, filename, file_dir if to_file else None, max_file_bytes)
         try:
             while True:
                 i = buf.find(delim)
                 if i >= 0:
-                    emit(buf[:i])
+                    part.write(buf[:i])
                     buf = buf[i + len(delim):]
                     break
                 keep = len(delim) - 1
                 if len(buf) > keep:
-                    emit(buf[:-keep])
+                    part.write(buf[:-keep])
                     buf = buf[-keep:]
                 if not fill():
                     raise BodyError("multipart body ended inside a part")
         except BaseException:
-            if fh is not None:
-                fh.close()
-                _unlink(sink.path)
-            for f in result.files.values():
-                _unlink(f.path)
+            part.abort()
             raise
-        if fh is not None:
-            fh.close()
-        if sink is not None:
-            sink.sha256 = digest.hexdigest() if not sink.truncated else ""
-            old = result.files.get(name)
-            if old is not None:
-                _unlink(old.path)
-            result.files[name] = sink
+        part.finish(result)
+
+
+class _PartWriter:
+    """Receives one part's bytes: to a temporary file (hashing as it goes) or to memory."""
+
+    def __init__(self, name: str, filename: str | None, file_dir: str | None, max_bytes: int | None) -> None:
+        self.name = name
+        self.max_bytes = max_bytes
+        self.text: list[bytes] = []
+        self.text_len = 0
+        self.file: UploadedFile | None = None
+        self.fh = None
+        self.digest = None
+        if file_dir is not None:
+            fd, path = _mkstemp(file_dir)
+            self.fh = os.fdopen(fd, "wb")
+            self.file = UploadedFile(field=name, filename=filename, path=path)
+            self.digest = hashlib.sha256()
+
+    def write(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        f = self.file
+        if f is None:
+            self.text_len += len(chunk)
+            if self.text_len > 4 << 20:
+                raise BodyError("form field too large")
+            self.text.append(chunk)
+            return
+        if len(f.head) < _HEAD_KEEP:
+            f.head += chunk[: _HEAD_KEEP - len(f.head)]
+        f.size += len(chunk)
+        if self.max_bytes is not None and f.size > self.max_bytes:
+            f.truncated = True  # keep counting, stop storing
         else:
-            result.fields.append((name, b"".join(text_parts).decode("utf-8", "replace")))
+            self.fh.write(chunk)
+            self.digest.update(chunk)
+
+    def abort(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
+            _unlink(self.file.path)
+
+    def finish(self, result: MultipartResult) -> None:
+        if self.file is None:
+            result.fields.append((self.name, b"".join(self.text).decode("utf-8", "replace")))
+            return
+        self.fh.close()
+        self.file.sha256 = "" if self.file.truncated else self.digest.hexdigest()
+        old = result.files.get(self.name)
+        if old is not None:
+            _unlink(old.path)
+        result.files[self.name] = self.file
 
 
 def _mkstemp(directory: str) -> tuple[int, str]:

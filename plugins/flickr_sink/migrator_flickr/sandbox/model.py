@@ -11,7 +11,7 @@ import re
 import time
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from . import media
@@ -130,12 +130,12 @@ def normalize_taken(text: str) -> str:
 
 
 def taken_to_epoch(taken: str) -> int:
-    dt = datetime.strptime(taken, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+    dt = datetime.strptime(taken, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
     return calendar.timegm(dt.utctimetuple())
 
 
 def epoch_to_taken(ts: float) -> str:
-    return datetime.fromtimestamp(int(ts), tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(int(ts), tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def parse_date_arg(value: str) -> int | None:
@@ -206,10 +206,6 @@ class Photo:
     server: str = SERVER
     farm: int = FARM
     visible_at: float = 0.0  # time.monotonic() from which photos.search sees it
-
-    @property
-    def ispublic(self) -> int:
-        return self.is_public
 
     def read_original(self) -> bytes:
         if self.blob is not None:
@@ -317,7 +313,7 @@ class Account:
         return f"{self.user.numeric}-{self._next_comment}"
 
     def new_secret(self) -> str:
-        return "%010x" % self.rng.getrandbits(40)
+        return f"{self.rng.getrandbits(40):010x}"
 
     def tag_id(self, photo_id: str, content: str) -> str:
         return f"{self.user.numeric}-{photo_id}-{zlib.crc32(content.encode('utf-8'))}"
@@ -358,8 +354,9 @@ class Account:
                            machine=parse_machine_tag(raw) is not None, author=author or self.user.nsid))
         return out
 
-    def add_tags(self, photo: Photo, raws: list[str], replace: bool = False) -> bool:
-        """Add (or replace with) raw tags; False if the tag limit would be exceeded."""
+    def add_tags(self, photo: Photo, raws: list[str], replace: bool = False, truncate: bool = False) -> bool:
+        """Add (or replace with) raw tags; False (nothing changed) if the tag limit would be
+        exceeded, unless ``truncate`` (uploads keep the first tags that fit)."""
         current = [] if replace else list(photo.tags)
         seen = {t.content for t in current}
         for tag in self.make_tags(photo, raws):
@@ -368,7 +365,9 @@ class Account:
             seen.add(tag.content)
             current.append(tag)
         if len(current) > MAX_TAGS:
-            return False
+            if not truncate:
+                return False
+            current = current[:MAX_TAGS]
         photo.tags = current
         return True
 
@@ -537,7 +536,7 @@ def build_seeded_account(seed: int = 0, n_photos: int = 60, username: str = "san
         if i % 2 == 0:
             raws.append(f"seed:photo={i}")
         if i % 10 == 2:
-            raws.append('dc:title="two words"'.replace('"', ""))
+            raws.append("dc:title=two words")
         acct.add_tags(p, raws)
         if is_video:
             p.original_format = "mp4" if i % 2 else "mov"

@@ -8,20 +8,23 @@ JSON, following the published XML-to-JSON rules:
   deliberately answer ``"width": 75`` next to ``"width": "150"`` as Flickr does);
 * element text becomes ``"_content"``;
 * repeated child elements become arrays; names listed in ``Node.arrays`` are
-  arrays even when there is a single element or none at all.
+  arrays even when there is a single element or none at all (``[]``); names
+  listed in ``Node.lists`` are arrays when present and left out when empty
+  (Flickr does both, depending on the method).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 
 class Node:
     """An element of an answer: tag, attributes, optional text, children."""
 
-    __slots__ = ("tag", "attrs", "text", "children", "arrays")
+    __slots__ = ("tag", "attrs", "text", "children", "arrays", "lists")
 
     def __init__(
         self,
@@ -30,12 +33,14 @@ class Node:
         children: Iterable[Node] = (),
         text: Any = None,
         arrays: Iterable[str] = (),
+        lists: Iterable[str] = (),
     ) -> None:
         self.tag = tag
         self.attrs = {k: v for k, v in (attrs or {}).items() if v is not None}
         self.children = [c for c in children if c is not None]
         self.text = text
         self.arrays = tuple(arrays)
+        self.lists = tuple(lists)
 
     def add(self, child: Node | None) -> Node:
         if child is not None:
@@ -86,7 +91,7 @@ def to_json_obj(node: Node) -> dict[str, Any]:
     for c in node.children:
         groups.setdefault(c.tag, []).append(c)
     for name, items in groups.items():
-        if name in node.arrays or len(items) > 1:
+        if name in node.arrays or name in node.lists or len(items) > 1:
             out[name] = [to_json_obj(i) for i in items]
         else:
             out[name] = to_json_obj(items[0])
@@ -96,8 +101,8 @@ def to_json_obj(node: Node) -> dict[str, Any]:
 XML_HEAD = '<?xml version="1.0" encoding="utf-8" ?>\n'
 
 
-def ok_xml(children: list[Node]) -> str:
-    body = "\n".join(to_xml_fragment(c, "\t") for c in children)
+def ok_xml(root: Node) -> str:
+    body = "\n".join(to_xml_fragment(c, "\t") for c in root.children)
     body = "\n".join("\t" + line for line in body.splitlines()) if body else ""
     if not body:
         return XML_HEAD + '<rsp stat="ok">\n</rsp>\n'
@@ -108,8 +113,7 @@ def fail_xml(code: int, msg: str) -> str:
     return XML_HEAD + f'<rsp stat="fail">\n\t<err code="{int(code)}" msg={quoteattr(msg)} />\n</rsp>\n'
 
 
-def ok_json_obj(children: list[Node], arrays: Iterable[str] = ()) -> dict[str, Any]:
-    root = Node("rsp", children=children, arrays=arrays)
+def ok_json_obj(root: Node) -> dict[str, Any]:
     obj = to_json_obj(root)
     obj["stat"] = "ok"
     return obj

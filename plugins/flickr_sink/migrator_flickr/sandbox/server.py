@@ -1,0 +1,852 @@
+"""The loopback HTTP server: REST, upload/replace, OAuth endpoints, the
+authorisation page and a file host for originals and derived sizes."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import socket
+import struct
+import tempfile
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from . import api, media, model, render
+from .knobs import Knobs
+from .model import Account
+from .oauth import PERM_LEVELS, AccessToken, OAuthFailure, OAuthStore, RequestToken, form_pairs
+
+REASONS = {429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+           503: "Service Unavailable", 403: "Forbidden", 404: "Not Found"}
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def __init__(self, addr, handler, sandbox: FlickrSandbox) -> None:
+        self.sandbox = sandbox
+        self.open_sockets: set[socket.socket] = set()
+        self.sock_lock = threading.Lock()
+        super().__init__(addr, handler)
+
+    def process_request(self, request, client_address):
+        with self.sock_lock:
+            self.open_sockets.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self.sock_lock:
+            self.open_sockets.discard(request)
+        super().shutdown_request(request)
+
+    def close_all(self) -> None:
+        with self.sock_lock:
+            socks = list(self.open_sockets)
+            self.open_sockets.clear()
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def handle_error(self, request, client_address):  # quiet: clients drop connections on purpose
+        pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "FlickrSandbox/1.0"
+    sys_version = ""
+    timeout = 120
+    disable_nagle_algorithm = True
+    wbufsize = 1 << 16  # headers and body leave in one write (flushed after each request)
+
+    @property
+    def sb(self) -> FlickrSandbox:
+        return self.server.sandbox  # type: ignore[attr-defined]
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    # -- plumbing --------------------------------------------------------------------------------
+    def _reader(self):
+        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        if "chunked" in te:
+            return media.ChunkedReader(self.rfile)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        return media.LimitedReader(self.rfile, max(0, length))
+
+    def _send(self, status: int, body: bytes | str, ctype: str = "text/plain; charset=utf-8",
+              headers: dict[str, str] | None = None) -> None:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.send_response(status, REASONS.get(status))
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _reset(self) -> None:
+        """Drop the connection with a TCP reset."""
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self.close_connection = True
+        try:
+            self.connection.close()
+        except OSError:
+            pass
+
+    def _uri(self, path: str) -> str:
+        host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+        return f"http://{host}{path}"
+
+    def _transport_fault(self, target: str, reader=None, fmt: str = "rest", callback: str | None = None) -> bool:
+        """Inject latency / 429 / 5xx / resets. True if an answer was already sent."""
+        sb = self.sb
+        delay = sb.knobs.delay()
+        status = sb.knobs.pick_fault(target, time.monotonic())
+        if status is None:
+            if delay:
+                time.sleep(delay)
+            return False
+        if status == "reset" or status == 0:
+            if reader is not None:
+                try:
+                    reader.read(32 * 1024)
+                except media.BodyError:
+                    pass
+            self._reset()
+            return True
+        if reader is not None:
+            try:
+                reader.drain()
+            except media.BodyError:
+                self.close_connection = True
+        if delay:
+            time.sleep(delay)
+        status = int(status)
+        if status < 200:
+            msg = {105: "Service currently unavailable", 106: "Write operation failed"}.get(
+                status, "Service currently unavailable")
+            if target == "upload":
+                self._send(200, render.fail_xml(status, msg), "text/xml; charset=utf-8")
+            else:
+                self._send_fail(status, msg, fmt, callback)
+            return True
+        headers = {}
+        if status == 429:
+            headers["Retry-After"] = str(sb.knobs.retry_after)
+        text = f"<html><body><h1>{status} {REASONS.get(status, 'Error')}</h1></body></html>"
+        self._send(status, text, "text/html; charset=utf-8", headers)
+        return True
+
+    def _send_fail(self, code: int, msg: str, fmt: str, callback: str | None, extra=None) -> None:
+        if fmt == "json":
+            obj = render.fail_json_obj(code, msg)
+            self._send(200, render.dump_json(obj, callback),
+                       "text/javascript; charset=utf-8" if callback else "application/json; charset=utf-8")
+        else:
+            body = render.fail_xml(code, msg)
+            if extra:
+                frag = "\n".join("\t" + render.to_xml_fragment(n) for n in extra)
+                body = body.replace("\n</rsp>", "\n" + frag + "\n</rsp>")
+            self._send(200, body, "text/xml; charset=utf-8")
+
+    # -- verbs -----------------------------------------------------------------------------------
+    def do_GET(self) -> None:  # noqa: N802
+        self._route()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._route()
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._route()
+
+    def _route(self) -> None:
+        path, _, query = self.path.partition("?")
+        try:
+            if path in ("/services/rest", "/services/rest/"):
+                return self._rest(path, query)
+            if path in ("/services/upload", "/services/upload/"):
+                return self._upload(path, query, replace=False)
+            if path in ("/services/replace", "/services/replace/"):
+                return self._upload(path, query, replace=True)
+            if path.startswith("/services/oauth/"):
+                return self._oauth(path, query)
+            if path == "/":
+                return self._index()
+            if self._files(path):
+                return None
+            self._drain()
+            self._send(404, "not found\n")
+        except (ConnectionError, BrokenPipeError):
+            self.close_connection = True
+
+    def _drain(self) -> None:
+        try:
+            self._reader().drain()
+        except media.BodyError:
+            self.close_connection = True
+
+    # -- REST ------------------------------------------------------------------------------------
+    def _rest(self, path: str, query: str) -> None:
+        sb = self.sb
+        reader = self._reader()
+        ctype = (self.headers.get("Content-Type") or "").lower()
+        body_pairs: list[tuple[str, str]] = []
+        try:
+            if ctype.startswith("multipart/form-data"):
+                boundary = _boundary(self.headers.get("Content-Type") or "")
+                res = media.parse_multipart(reader, boundary, sb.storage_dir, is_file=lambda n, f: False)
+                body_pairs = res.fields
+            else:
+                body_pairs = form_pairs(media.read_all(reader))
+        except (media.BodyError, ValueError):
+            self.close_connection = True
+            self._send(400, "bad request body\n")
+            return
+        params: dict[str, str] = {}
+        for k, v in parse_qsl(query, keep_blank_values=True) + body_pairs:
+            params[k] = v
+        name = params.get("method", "")
+        sb._record(name or "(none)")
+        fmt = params.get("format") or "rest"
+        callback = None
+        if fmt == "json" and params.get("nojsoncallback") != "1":
+            callback = params.get("jsoncallback") or "jsonFlickrApi"
+            if not re.fullmatch(r"[A-Za-z_$][\w$.]*", callback):
+                callback = "jsonFlickrApi"
+        if self._transport_fault("rest", None, fmt if fmt in ("rest", "json") else "rest", callback):
+            return
+        if fmt not in ("rest", "json"):
+            self._send_fail(111, f'Format "{fmt}" not found', "rest", None)
+            return
+        try:
+            verified = sb.oauth.verify(self.command, self._uri(path), dict(self.headers.items()), body_pairs,
+                                       query, "access", sb.knobs.timestamp_window)
+        except OAuthFailure as exc:
+            self._auth_failure(exc, fmt, callback)
+            return
+        api_key = params.get("api_key")
+        if verified.consumer is None:
+            if not api_key or api_key not in sb.oauth.consumers:
+                self._send_fail(100, "Invalid API Key (Key not found)", fmt, callback)
+                return
+        elif api_key and api_key != verified.consumer:
+            self._send_fail(100, "Invalid API Key (Key not found)", fmt, callback)
+            return
+        token = verified.token if isinstance(verified.token, AccessToken) else None
+        call = api.Call(account=sb.account, knobs=sb.knobs, params=params, base=sb.base_url,
+                        perms=PERM_LEVELS[token.perms] if token else 0, token=token,
+                        consumer=verified.consumer or api_key, store=sb.oauth)
+        try:
+            with sb.lock:
+                sb._settle()
+                root = api.dispatch(call, name)
+        except api.ApiError as exc:
+            self._send_fail(exc.code, exc.msg, fmt, callback, exc.extra)
+            return
+        if fmt == "json":
+            text = render.dump_json(render.ok_json_obj(root), callback)
+            self._send(200, text, "text/javascript; charset=utf-8" if callback else "application/json; charset=utf-8")
+        else:
+            self._send(200, render.ok_xml(root), "text/xml; charset=utf-8")
+
+    def _auth_failure(self, exc: OAuthFailure, fmt: str, callback: str | None, upload: bool = False) -> None:
+        if self.sb.knobs.auth_failure_mode == "401":
+            self._send(exc.status, exc.form_body(), "text/plain; charset=utf-8")
+        elif upload:
+            self._send(200, render.fail_xml(exc.code, exc.msg), "text/xml; charset=utf-8")
+        else:
+            self._send_fail(exc.code, exc.msg, fmt, callback)
+
+    # -- upload / replace ------------------------------------------------------------------------
+    def _upload(self, path: str, query: str, replace: bool) -> None:
+        sb = self.sb
+        sb._record("replace" if replace else "upload")
+        reader = self._reader()
+        if self._transport_fault("upload", reader):
+            return
+        ctype = self.headers.get("Content-Type") or ""
+        files: dict[str, media.UploadedFile] = {}
+        try:
+            if ctype.lower().startswith("multipart/form-data"):
+                cap = max(int(sb.knobs.max_photo_bytes), int(sb.knobs.max_video_bytes))
+                res = media.parse_multipart(reader, _boundary(ctype), sb.storage_dir, max_file_bytes=cap,
+                                            is_file=lambda n, f: n == "photo" or f is not None)
+                fields, files = res.fields, res.files
+            else:
+                fields = form_pairs(media.read_all(reader))
+        except (media.BodyError, ValueError):
+            self.close_connection = True
+            self._send(200, render.fail_xml(3, "General upload failure"), "text/xml; charset=utf-8")
+            return
+        photo = files.pop("photo", None)
+        for extra in files.values():
+            _unlink(extra.path)
+        keep = False
+        try:
+            keep = self._upload_checked(path, query, fields, photo, replace)
+        finally:
+            if photo is not None and not keep:
+                _unlink(photo.path)
+
+    def _upload_checked(self, path: str, query: str, fields: list[tuple[str, str]],
+                        photo: media.UploadedFile | None, replace: bool) -> bool:
+        sb = self.sb
+        xml = "text/xml; charset=utf-8"
+        try:
+            verified = sb.oauth.verify("POST", self._uri(path), dict(self.headers.items()), fields, query,
+                                       "access", sb.knobs.timestamp_window)
+        except OAuthFailure as exc:
+            self._auth_failure(exc, "rest", None, upload=True)
+            return False
+        fdict = dict(fields)
+        api_key = fdict.get("api_key")
+        if verified.consumer is None:
+            if not api_key or api_key not in sb.oauth.consumers:
+                self._send(200, render.fail_xml(100, "Invalid API Key (Key not found)"), xml)
+            else:
+                self._send(200, render.fail_xml(97, "Missing signature"), xml)
+            return False
+        if api_key and api_key != verified.consumer:
+            self._send(200, render.fail_xml(100, "Invalid API Key (Key not found)"), xml)
+            return False
+        token = verified.token if isinstance(verified.token, AccessToken) else None
+        if token is None or PERM_LEVELS[token.perms] < PERM_LEVELS["write"]:
+            have = token.perms if token else "none"
+            self._send(200, render.fail_xml(99, f"Insufficient permissions. Method requires write privileges; "
+                                                f"{have} granted."), xml)
+            return False
+        inc = None
+        if photo is not None:
+            inc = api.Incoming(fields=fdict, path=photo.path, size=photo.size, sha256=photo.sha256,
+                               head=photo.head, filename=photo.filename, truncated=photo.truncated)
+        call = api.Call(account=sb.account, knobs=sb.knobs, params=fdict, base=sb.base_url,
+                        perms=PERM_LEVELS[token.perms], token=token, consumer=verified.consumer, store=sb.oauth)
+        try:
+            with sb.lock:
+                sb._settle()
+                if replace:
+                    if inc is None:
+                        raise api.ApiError(2, "No photo specified")
+                    root = api.do_replace(call, inc)
+                else:
+                    root = api.do_upload(call, inc, sb._settle)
+        except api.ApiError as exc:
+            body = render.fail_xml(exc.code, exc.msg)
+            if exc.extra:
+                frag = "\n".join("\t" + render.to_xml_fragment(n) for n in exc.extra)
+                body = body.replace("\n</rsp>", "\n" + frag + "\n</rsp>")
+            self._send(200, body, xml)
+            return False
+        self._send(200, render.ok_xml(root), xml)
+        return True
+
+    # -- OAuth -----------------------------------------------------------------------------------
+    def _oauth(self, path: str, query: str) -> None:
+        sb = self.sb
+        name = path[len("/services/oauth/"):].strip("/")
+        reader = self._reader()
+        try:
+            raw = media.read_all(reader)
+        except media.BodyError:
+            self.close_connection = True
+            self._send(400, "bad body\n")
+            return
+        sb._record_oauth(name)
+        if name == "authorize":
+            return self._authorize_page(query, raw)
+        if "oauth" in sb.knobs.fault_targets and self._transport_fault("oauth"):
+            return
+        form = "text/plain; charset=utf-8"
+        if name == "request_token":
+            try:
+                v = sb.oauth.verify(self.command, self._uri(path), dict(self.headers.items()), raw, query, "none",
+                                    sb.knobs.timestamp_window)
+            except OAuthFailure as exc:
+                self._send(exc.status, exc.form_body(), form)
+                return
+            if v.consumer is None:
+                self._send(401, urlencode({"oauth_problem": "parameter_absent",
+                                           "oauth_parameters_absent": "oauth_consumer_key"}), form)
+                return
+            cb = v.params.get("oauth_callback")
+            if not cb:
+                self._send(400, urlencode({"oauth_problem": "parameter_absent",
+                                           "oauth_parameters_absent": "oauth_callback"}), form)
+                return
+            rt = sb.oauth.new_request_token(v.consumer, cb)
+            self._send(200, urlencode({"oauth_callback_confirmed": "true", "oauth_token": rt.token,
+                                       "oauth_token_secret": rt.secret}), form)
+            return
+        if name == "access_token":
+            try:
+                v = sb.oauth.verify(self.command, self._uri(path), dict(self.headers.items()), raw, query,
+                                    "request", sb.knobs.timestamp_window)
+                if not isinstance(v.token, RequestToken):
+                    raise OAuthFailure(98, "Invalid auth token", "token_rejected")
+                at = sb.oauth.exchange(v.token, v.params.get("oauth_verifier"), sb.account.user.nsid)
+            except OAuthFailure as exc:
+                self._send(exc.status, exc.form_body(), form)
+                return
+            u = sb.account.user
+            self._send(200, urlencode({"fullname": u.realname, "oauth_token": at.token,
+                                       "oauth_token_secret": at.secret, "user_nsid": u.nsid,
+                                       "username": u.username}), form)
+            return
+        self._send(404, "unknown oauth endpoint\n")
+
+    def _authorize_page(self, query: str, raw: bytes) -> None:
+        sb = self.sb
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        if self.command == "POST":
+            params.update(dict(form_pairs(raw)))
+        token = params.get("oauth_token", "")
+        perms = params.get("perms", "read")
+        rt = sb.oauth.request_tokens.get(token)
+        page = "text/html; charset=utf-8"
+        if rt is None:
+            self._send(400, _html("Flickr sandbox: invalid request", "<p class='error'>Oops! The request token "
+                                  "is unknown, expired or already used.</p>"), page)
+            return
+        if perms not in ("read", "write", "delete"):
+            self._send(400, _html("Flickr sandbox: invalid permission", f"<p class='error'>Unknown permission "
+                                  f"{html.escape(perms)!s}.</p>"), page)
+            return
+        if self.command == "POST":
+            if params.get("decision") == "deny":
+                sb.oauth.deny(token)
+                self._send(200, _html("Flickr sandbox: access denied",
+                                      "<p id='denied'>You did not authorise the application.</p>"), page)
+                return
+            verifier = sb.oauth.authorize(token, perms)
+            if rt.callback != "oob":
+                sep = "&" if "?" in rt.callback else "?"
+                loc = rt.callback + sep + urlencode({"oauth_token": token, "oauth_verifier": verifier})
+                self._send(302, _html("Redirecting", f"<a href='{html.escape(loc)}'>continue</a>"), page,
+                           {"Location": loc})
+                return
+            self._send(200, _html("Flickr sandbox: authorised", (
+                "<p>You have authorised the application. Enter this code in it:</p>"
+                f"<p class='code'><span id='verifier'>{html.escape(verifier)}</span></p>")), page)
+            return
+        u = sb.account.user
+        body = (
+            f"<p>The application with key <code>{html.escape(rt.consumer)}</code> would like to access the "
+            f"sandbox account <b>{html.escape(u.username)}</b> ({html.escape(u.nsid)}) with "
+            f"<b id='perms'>{html.escape(perms)}</b> permission.</p>"
+            "<form method='post' action='/services/oauth/authorize'>"
+            f"<input type='hidden' name='oauth_token' value='{html.escape(token)}'>"
+            f"<input type='hidden' name='perms' value='{html.escape(perms)}'>"
+            "<button type='submit' name='decision' value='allow' id='allow'>OK, I'LL AUTHORIZE IT</button> "
+            "<button type='submit' name='decision' value='deny' id='deny'>NO THANKS</button>"
+            "</form>"
+        )
+        self._send(200, _html("Flickr sandbox: authorise application", body), page)
+
+    # -- file host -------------------------------------------------------------------------------
+    _STATIC = re.compile(r"^/(\d+)/(\d+)_([0-9a-f]+)(_[a-z])?\.(\w+)$")
+    _PLAY = re.compile(r"^/photos/([^/]+)/(\d+)/play/(orig|site|mobile|hd)/([0-9a-f]+)/?$")
+    _VIDEO = re.compile(r"^/video/(\d+)_([0-9a-f]+)(?:_(site|mobile|hd))?\.(\w+)$")
+    _PAGE = re.compile(r"^/photos/([^/]+)/(\d+)/?")
+
+    def _files(self, path: str) -> bool:
+        sb = self.sb
+        m_static = self._STATIC.match(path)
+        m_play = self._PLAY.match(path)
+        m_video = self._VIDEO.match(path)
+        if not (m_static or m_play or m_video):
+            m_page = self._PAGE.match(path)
+            if m_page:
+                self._drain()
+                with sb.lock:
+                    p = sb.account.photos.get(m_page.group(2))
+                    title = p.title if p else None
+                if title is None:
+                    self._send(404, _html("Not found", "<p>This photo is not available.</p>"), "text/html")
+                else:
+                    self._send(200, _html(title or "(untitled)", f"<p>Photo {m_page.group(2)}</p>"),
+                               "text/html; charset=utf-8")
+                return True
+            return False
+        self._drain()
+        if self._transport_fault("files"):
+            sb._record_file(path, -1)
+            return True
+        status = self._serve_file(path, m_static, m_play, m_video)
+        sb._record_file(path, status)
+        return True
+
+    def _serve_file(self, path, m_static, m_play, m_video) -> int:
+        sb = self.sb
+        k = sb.knobs
+        with sb.lock:
+            if m_play:
+                _nsid, pid, kind, secret = m_play.groups()
+                p = sb.account.photos.get(pid)
+                ok = p is not None and p.media == "video"
+                if ok and kind == "orig":
+                    ok = secret == p.originalsecret and not k.video_without_original
+                elif ok:
+                    ok = secret == p.secret
+                if not ok:
+                    self._send(404, "not found\n")
+                    return 404
+                target = (f"/video/{p.id}_{p.originalsecret}.{p.original_format}" if kind == "orig"
+                          else f"/video/{p.id}_{p.secret}_{kind}.mp4")
+                self._send(302, "", "text/plain", {"Location": sb.base_url + target})
+                return 302
+            if m_video:
+                pid, secret, kind, ext = m_video.groups()
+                p = sb.account.photos.get(pid)
+                if p is None or p.media != "video":
+                    self._send(404, "not found\n")
+                    return 404
+                if kind is None:
+                    if secret != p.originalsecret or ext != p.original_format:
+                        self._send(404, "not found\n")
+                        return 404
+                    if k.originals_403:
+                        self._send(403, "<html><body>403 Forbidden</body></html>", "text/html")
+                        return 403
+                    source = (p.path, p.blob)
+                    ctype = "video/quicktime" if ext == "mov" else "video/mp4"
+                else:
+                    if secret != p.secret or ext != "mp4":
+                        self._send(404, "not found\n")
+                        return 404
+                    source = (None, media.make_video(f"{p.id}:{kind}", size=1024))
+                    ctype = "video/mp4"
+            else:
+                _server, pid, secret, suffix, ext = m_static.groups()
+                p = sb.account.photos.get(pid)
+                if p is None:
+                    self._send(404, "not found\n")
+                    return 404
+                suffix = suffix or ""
+                if suffix == "_o":
+                    want_ext = "jpg" if p.media == "video" else p.original_format
+                    if secret != p.originalsecret or ext != want_ext:
+                        self._send(404, "not found\n")
+                        return 404
+                    if k.originals_403:
+                        self._send(403, "<html><body>403 Forbidden</body></html>", "text/html")
+                        return 403
+                    if p.media == "video":
+                        source = (None, media.make_jpeg(p.width, p.height, comment=f"still {p.id}"))
+                        ctype = "image/jpeg"
+                    else:
+                        source = (p.path, p.blob)
+                        ctype = _IMAGE_TYPES.get(p.original_format, "application/octet-stream")
+                else:
+                    dims = api.derived_dims(p, suffix)
+                    if secret != p.secret or ext != "jpg" or dims is None:
+                        self._send(404, "not found\n")
+                        return 404
+                    source = (None, media.make_jpeg(dims[0], dims[1], comment=f"{p.id}{suffix}"))
+                    ctype = "image/jpeg"
+        return self._stream(source, ctype)
+
+    def _stream(self, source: tuple[str | None, bytes | None], ctype: str) -> int:
+        path, blob = source
+        if blob is not None:
+            size = len(blob)
+        elif path and os.path.exists(path):
+            size = os.path.getsize(path)
+        else:
+            self._send(404, "not found\n")
+            return 404
+        start, end = 0, size - 1
+        status = 200
+        rng = self.headers.get("Range")
+        m = re.fullmatch(r"bytes=(\d*)-(\d*)", (rng or "").strip())
+        if m and size:
+            a, b = m.groups()
+            if a:
+                start = int(a)
+                end = min(int(b), size - 1) if b else size - 1
+            elif b:
+                start = max(0, size - int(b))
+            if start > end or start >= size:
+                self._send(416, "", "text/plain", {"Content-Range": f"bytes */{size}"})
+                return 416
+            status = 206
+        length = end - start + 1 if size else 0
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(length))
+        self.send_header("Accept-Ranges", "bytes")
+        if status == 206:
+            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.end_headers()
+        if self.command == "HEAD" or not length:
+            return status
+        if blob is not None:
+            self.wfile.write(blob[start:end + 1])
+        else:
+            with open(path, "rb") as fh:
+                fh.seek(start)
+                left = length
+                while left > 0:
+                    chunk = fh.read(min(1 << 16, left))
+                    if not chunk:
+                        break
+                    self.wfile.write(chunk)
+                    left -= len(chunk)
+        return status
+
+    def _index(self) -> None:
+        self._drain()
+        sb = self.sb
+        with sb.lock:
+            counts = sb.account.counts()
+            sets = len(sb.account.photosets)
+            user = sb.account.user
+        body = (f"<p>Account <b>{html.escape(user.username)}</b> ({html.escape(user.nsid)}): "
+                f"{counts['items']} items ({counts['videos']} videos, {counts['nonpublic']} non-public), "
+                f"{sets} sets.</p><ul>"
+                + "".join(f"<li>{html.escape(k)}: <code>{html.escape(v)}</code></li>" for k, v in sb.urls.items())
+                + "</ul>")
+        self._send(200, _html("Flickr sandbox", body), "text/html; charset=utf-8")
+
+
+_IMAGE_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "tiff": "image/tiff",
+                "heic": "image/heic"}
+
+
+def _html(title: str, body: str) -> str:
+    return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>" + html.escape(title) + "</title></head>"
+            "<body><h1>" + html.escape(title) + "</h1>" + body + "</body></html>")
+
+
+def _boundary(ctype: str) -> bytes:
+    m = re.search(r'boundary=("?)([^";]+)\1', ctype, re.I)
+    if not m:
+        raise ValueError("no multipart boundary")
+    return m.group(2).encode("latin-1")
+
+
+def _unlink(path: str | None) -> None:
+    if path:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+class FlickrSandbox:
+    """A Flickr API emulator on 127.0.0.1 (see the package docstring)."""
+
+    def __init__(self, seed: int = 0, account: Account | None = None, *, host: str = "127.0.0.1", port: int = 0,
+                 storage_dir: str | None = None, **knobs: Any) -> None:
+        self.seed = seed
+        self.account = account if account is not None else Account.empty(seed=seed)
+        self.knobs = Knobs(seed=seed, **knobs)
+        self.oauth = OAuthStore(seed=seed)
+        self.lock = threading.RLock()
+        self.host = host
+        self.port = port
+        self._own_storage = storage_dir is None
+        self.storage_dir = storage_dir or ""
+        self._server: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._count_lock = threading.Lock()
+        self.calls: Counter[str] = Counter()
+        self.call_log: list[tuple[float, str]] = []
+        self.oauth_calls: Counter[str] = Counter()
+        self.file_log: list[tuple[float, str, int]] = []
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> FlickrSandbox:
+        if self._server is not None:
+            return self
+        if self._own_storage:
+            self.storage_dir = tempfile.mkdtemp(prefix="flickr-sandbox-")
+        else:
+            os.makedirs(self.storage_dir, exist_ok=True)
+        self._server = _HTTPServer((self.host, self.port), _Handler, self)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"flickr-sandbox-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        srv = self._server
+        if srv is None:
+            return
+        self._server = None
+        srv.shutdown()
+        srv.close_all()
+        srv.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._own_storage and self.storage_dir:
+            shutil.rmtree(self.storage_dir, ignore_errors=True)
+
+    def __enter__(self) -> FlickrSandbox:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    # -- URLs ------------------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def rest_url(self) -> str:
+        return self.base_url + "/services/rest/"
+
+    @property
+    def upload_url(self) -> str:
+        return self.base_url + "/services/upload/"
+
+    @property
+    def replace_url(self) -> str:
+        return self.base_url + "/services/replace/"
+
+    @property
+    def oauth_url(self) -> str:
+        return self.base_url + "/services/oauth/"
+
+    @property
+    def request_token_url(self) -> str:
+        return self.oauth_url + "request_token"
+
+    @property
+    def authorize_url(self) -> str:
+        return self.oauth_url + "authorize"
+
+    @property
+    def access_token_url(self) -> str:
+        return self.oauth_url + "access_token"
+
+    @property
+    def static_url(self) -> str:
+        """Stand-in for live.staticflickr.com: ``{static_url}{server}/{id}_{secret}_o.{fmt}``."""
+        return self.base_url + "/"
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {"rest": self.rest_url, "upload": self.upload_url, "replace": self.replace_url,
+                "request_token": self.request_token_url, "authorize": self.authorize_url,
+                "access_token": self.access_token_url, "static": self.static_url}
+
+    @property
+    def api_key(self) -> str:
+        return self.oauth.api_key
+
+    @property
+    def api_secret(self) -> str:
+        return self.oauth.api_secret
+
+    # -- tokens ----------------------------------------------------------------------------------
+    def grant_token(self, perms: str = "write") -> tuple[str, str]:
+        """Issue an access token directly (what a completed OAuth dance yields)."""
+        at = self.oauth.grant(perms, self.account.user.nsid)
+        return at.token, at.secret
+
+    def authorize(self, request_token: str, perms: str = "write") -> str:
+        """The user's click on the authorise page; returns the verifier."""
+        return self.oauth.authorize(request_token, perms)
+
+    def revoke_token(self, token: str) -> None:
+        """Later calls with this token fail with 98 (invalid auth token)."""
+        self.oauth.revoke(token)
+
+    # -- flickrapi helpers -----------------------------------------------------------------------
+    def configure_flickrapi(self, flickr: Any) -> Any:
+        """Point a ``flickrapi.FlickrAPI`` instance (not the class) at this sandbox."""
+        flickr.REST_URL = self.rest_url
+        flickr.UPLOAD_URL = self.upload_url
+        flickr.REPLACE_URL = self.replace_url
+        oa = flickr.flickr_oauth
+        oa.REQUEST_TOKEN_URL = self.request_token_url
+        oa.AUTHORIZE_URL = self.authorize_url
+        oa.ACCESS_TOKEN_URL = self.access_token_url
+        return flickr
+
+    def flickrapi_client(self, perms: str | None = "write", format: str = "parsed-json",  # noqa: A002
+                         **kwargs: Any) -> Any:
+        """A ``flickrapi.FlickrAPI`` talking to this sandbox with an in-memory token
+        (``perms=None``: no token). Nothing is written to ``~/.flickr``."""
+        import flickrapi
+        from flickrapi.auth import FlickrAccessToken
+
+        token = None
+        if perms:
+            t, s = self.grant_token(perms)
+            u = self.account.user
+            token = FlickrAccessToken(t, s, perms, u.realname, u.username, u.nsid)
+        kwargs.setdefault("store_token", False)
+        flickr = flickrapi.FlickrAPI(self.api_key, self.api_secret, token=token, format=format, **kwargs)
+        return self.configure_flickrapi(flickr)
+
+    # -- bookkeeping -----------------------------------------------------------------------------
+    def _record(self, name: str) -> None:
+        with self._count_lock:
+            self.calls[name] += 1
+            self.call_log.append((time.monotonic(), name))
+
+    def _record_oauth(self, name: str) -> None:
+        with self._count_lock:
+            self.oauth_calls[name] += 1
+
+    def _record_file(self, path: str, status: int) -> None:
+        with self._count_lock:
+            self.file_log.append((time.monotonic(), path, status))
+
+    def reset_counters(self) -> None:
+        with self._count_lock:
+            self.calls.clear()
+            self.call_log.clear()
+            self.oauth_calls.clear()
+            self.file_log.clear()
+
+    def _settle(self) -> None:
+        api.settle_tickets(self.account, self.knobs, _unlink)
+
+    # -- account ---------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """JSON-able dump of the whole account."""
+        with self.lock:
+            self._settle()
+            st = self.account.state()
+            st["tickets"] = [{"id": t.id, "complete": t.complete, "photo_id": t.photo_id}
+                             for t in self.account.tickets.values()]
+        json.dumps(st)  # guarantee JSON-ability
+        return st
+
+    def seed_account(self, n_photos: int = 60, **kwargs: Any) -> Account:
+        """Replace the account with :func:`build_seeded_account` (same seed)."""
+        acct = model_build(self.seed, n_photos=n_photos, **kwargs)
+        with self.lock:
+            self.account = acct
+        return acct
+
+
+def model_build(seed: int, n_photos: int = 60, **kwargs: Any) -> Account:
+    return model.build_seeded_account(seed, n_photos=n_photos, **kwargs)
