@@ -1,0 +1,310 @@
+"""The `local` sink: a backup folder people can browse for years, and replay with the `local` source."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from migrator import Container, Item, Option, Sink, Stored, StoredRecord
+from migrator.errors import DocumentError, ServiceStopped, UsageError
+from migrator.records import dumps
+
+from . import layout, xmp
+from .adopt import Announced, Known, OldBackups, verify
+from .albums import Albums
+from .fsops import CHUNK, Tree, Writer, check_name, clean_parts, copy_into, digests, is_file, remove, set_mtime
+from .index import META, DocEntry, Index, write_marker
+from .links import Linker, probe
+
+
+@dataclass
+class Place:
+    """Where a document lives: `<source>/<bucket>/<name>` plus extensions."""
+
+    parts: tuple[str, str, str]
+    entry: DocEntry | None = None  # what was stored there before, if known
+
+    @property
+    def stem(self) -> str:
+        return "/".join(self.parts)
+
+    @property
+    def name(self) -> str:
+        return self.parts[2]
+
+
+@dataclass
+class FileResult:
+    ext: str | None
+    size: int | None
+    md5: str | None
+    sha256: str | None
+    status: str  # "new" | "updated" | "unchanged" | "none"
+    warnings: list[str] = field(default_factory=list)
+
+
+def path_option() -> Option:
+    return Option("path", Path, None, "the backup folder (also $MIGRATOR_LOCAL_PATH)")
+
+
+class LocalSink(Sink):
+    name = "local"
+    description = "a backup folder: originals with JSON and XMP sidecars, albums as folders of links"
+    options = [path_option(), Option("xmp", bool, True, "write an XMP sidecar beside each original")]
+
+    @classmethod
+    def sandbox(cls, workdir: Path) -> contextlib.AbstractContextManager[dict[str, Any]]:
+        @contextlib.contextmanager
+        def folder() -> Iterator[dict[str, Any]]:
+            yield {"path": str(workdir / "backup")}
+
+        return folder()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def open(self) -> None:
+        path = self.config.get("path")
+        if path is None:
+            raise UsageError("local.path is required: -o local.path=DIR (or $MIGRATOR_LOCAL_PATH)")
+        path = Path(path).expanduser()
+        if path.exists() and not path.is_dir():
+            raise UsageError(f"local.path {path} exists and is not a folder")
+        try:
+            self._open(path)
+        except OSError as exc:
+            raise UsageError(f"local.path {path}: {exc.strerror or exc} ({exc.filename})") from exc
+
+    def _open(self, path: Path) -> None:
+        if not self.context.dry_run:
+            path.mkdir(parents=True, exist_ok=True)
+        self.tree, self.writer = Tree(path), Writer()
+        self.index = Index(self.tree, self.writer)
+        self.old = OldBackups(self.tree)
+        if self.context.dry_run:
+            return
+        write_marker(self.tree, self.writer)
+        self.index.load()
+        for part in clean_parts(self.tree.root, self.index.top_folders()):
+            self.context.log.info("removed %s, left by an interrupted run", part)
+        self.linker = Linker(probe(self.tree.folder(META)), self.writer)
+        if self.linker.mode != "symlink":
+            self.context.log.info("no symlinks on this disk: album folders use %ss", self.linker.mode)
+        self.albums = Albums(self.tree, self.writer, self.linker, self.index, self.context)
+
+    def account(self) -> str:
+        tree = getattr(self, "tree", None)
+        return str(tree.root) if tree else str(Path(self.config["path"]).expanduser().resolve())
+
+    def close(self) -> None:
+        writer = getattr(self, "writer", None)
+        if writer is None:
+            return
+        writer.abandon()  # a clean stop leaves no .part behind
+        if not self.context.dry_run:
+            self.index.save()
+
+    def finish(self) -> None:
+        try:
+            self.albums.finish()
+        except (OSError, DocumentError) as exc:  # link folders are a view: report, keep the run's result
+            self.context.warn(f"local: could not rebuild the album link folders: {exc}")
+        self.index.save()
+
+    # -- documents ------------------------------------------------------------------------------
+    def store(self, item: Item, previous: StoredRecord | None) -> Stored:
+        with disk_errors(f"{item.document.key} → {self.tree.root}"):
+            return self._store(item, previous)
+
+    def _store(self, item: Item, previous: StoredRecord | None) -> Stored:
+        doc = item.document
+        place = self._place(item, previous)
+        folder = self.tree.folder(*place.parts[:2])
+        if item.original is None:
+            result = FileResult(None, None, None, None, "none")
+        else:
+            result = self._original(item, folder, place)
+        created, changed = self._sidecars(folder, place.name, item, result.ext)
+        if result.ext:
+            self._set_date(folder / f"{place.name}.{result.ext}", item, result.warnings)
+        entry = DocEntry(place.stem, result.ext, result.size, result.sha256, result.md5)
+        self.index.put(doc.source, doc.id, entry)
+        self.index.save(force=False)
+        self.albums.sources.add(doc.source)  # its "Not in any album" folder is refreshed in finish()
+        return Stored(ref=entry.ref, status=_status(result.status, created, changed), size=result.size,
+                      sha256=result.sha256, data={"stem": place.stem, "ext": result.ext}, warnings=result.warnings)
+
+    def reuse(self, item: Item, previous: StoredRecord) -> None:
+        path = self.tree.resolve(previous.ref)
+        if item.original is None or path is None or not is_file(path):
+            return
+        if previous.size is None or path.stat().st_size == previous.size:
+            item.original.stored_at(path, previous.sha256)
+
+    def _place(self, item: Item, previous: StoredRecord | None) -> Place:
+        """The name a document got when first stored (names never follow later title changes)."""
+        doc = item.document
+        entry = self.index.get(doc.source, doc.id)
+        for stem in ((previous.data.get("stem") if previous else None), entry.stem if entry else None):
+            parts = tuple(stem.split("/")) if isinstance(stem, str) else ()
+            if len(parts) == 3 and all(_valid(p) for p in parts):
+                return Place(parts, entry if entry and entry.stem == stem else _entry_of(stem, previous))
+        return Place((layout.source_dir(doc.source), layout.bucket(doc), layout.doc_stem(doc)))
+
+    # -- the original ---------------------------------------------------------------------------
+    def _original(self, item: Item, folder: Path, place: Place) -> FileResult:
+        announced = Announced.of(item)
+        ext = layout.ext_for(item.document)
+        entry = place.entry
+        current_ext = entry.ext if entry and entry.ext else ext
+        current = folder / f"{place.name}.{current_ext}"
+        if is_file(current):
+            known = Known(entry.size, entry.md5, entry.sha256) if entry else None
+            verdict = verify(current, announced, known)
+            if verdict.ok:
+                return self._keep(item, current, Known(verdict.size, verdict.md5, verdict.sha256), "unchanged")
+            return self._replace(item, folder, place.name, current, ext)
+        adopted = self._adopt(item, folder, place.name, ext, announced)
+        if adopted is not None:
+            return adopted
+        return self._result(ext, self._download(item, folder, f"{place.name}.{ext}"), "new")
+
+    def _keep(self, item: Item, path: Path, known: Known, status: str, warnings: list[str] | None = None) -> FileResult:
+        """`path` holds the original: offer it to later sinks (hashing it only if nothing knows its sha256)."""
+        if known.sha256 is None:
+            _, md5, sha256 = digests(path)
+            known = Known(known.size, md5, sha256)
+        item.original.stored_at(path, known.sha256)
+        return self._result(path.suffix[1:], known, status, warnings)
+
+    @staticmethod
+    def _result(ext: str, known: Known, status: str, warnings: list[str] | None = None) -> FileResult:
+        return FileResult(ext, known.size, known.md5, known.sha256, status, list(warnings or []))
+
+    def _download(self, item: Item, folder: Path, name: str,
+                  keep: Callable[[Known], bool] | None = None) -> Known:
+        def fill(out: IO[bytes]) -> Known:
+            with item.original.open() as stream:
+                while chunk := stream.read(CHUNK):
+                    out.write(chunk)
+                    self.context.add_bytes(len(chunk))
+                return Known(stream.bytes_read, stream.md5, stream.sha256)  # verified by the reader at its end
+
+        known = self.writer.write(folder, name, fill, keep)
+        if is_file(folder / name):
+            item.original.stored_at(folder / name, known.sha256)
+        return known
+
+    def _replace(self, item: Item, folder: Path, name: str, current: Path, ext: str) -> FileResult:
+        """A different original: the new one takes the name, the old one stays as `<name>.<when>.<ext>`."""
+        size, md5, sha256 = digests(current)
+        warnings: list[str] = []
+
+        def keep(new: Known) -> bool:
+            if new.sha256 == sha256:
+                return False  # same bytes after all: leave the file untouched
+            warnings.append(f"the original changed; the previous one is kept as {_rotate(current).name}")
+            return True
+
+        known = self._download(item, folder, f"{name}.{ext}", keep)
+        if known.sha256 == sha256:
+            return self._keep(item, current, Known(size, md5, sha256), "unchanged")
+        return self._result(ext, known, "updated", warnings)
+
+    def _adopt(self, item: Item, folder: Path, name: str, ext: str, announced: Announced) -> FileResult | None:
+        """An older tool's copy of this original: link it in instead of downloading."""
+        doc = item.document
+        raw_ext = (doc.file.ext or "") if doc.file else ""
+        for path in self.old.candidates(doc.source, doc.id, [raw_ext, ext]):
+            verdict = verify(path, announced)
+            if not (verdict.ok or verdict.bigger):
+                continue
+            target = folder / f"{name}.{layout.clean_ext(path.suffix[1:]) or ext}"
+            _link_or_copy(self.writer, path, target)
+            warnings = [f"kept {self.tree.rel(path)} ({verdict.size} bytes): the source now offers only "
+                        f"{announced.size} bytes, maybe a smaller rendition"] if verdict.bigger else []
+            return self._keep(item, target, Known(verdict.size, verdict.md5, verdict.sha256), "new", warnings)
+        return None
+
+    # -- sidecars and dates ---------------------------------------------------------------------
+    def _sidecars(self, folder: Path, name: str, item: Item, ext: str | None) -> tuple[bool, bool]:
+        """Write the JSON (and XMP) sidecars when they differ: (JSON created, anything changed).
+
+        The XMP is `<file>.<ext>.xmp`, the name darktable and digiKam look for by default."""
+        doc = item.document
+        created = not is_file(folder / f"{name}.json")
+        changed = self.writer.write_if_changed(folder, f"{name}.json", dumps(doc).encode("utf-8"))
+        if ext and self.config.get("xmp", True):
+            changed |= self.writer.write_if_changed(folder, f"{name}.{ext}.xmp", xmp.build(doc))
+        return created, changed
+
+    def _set_date(self, path: Path, item: Item, warnings: list[str]) -> None:
+        timestamp = layout.timestamp(item.document)
+        if timestamp is not None and not set_mtime(path, timestamp):
+            warnings.append(f"cannot set the file date of {path.name} to {item.document.taken_at}")
+
+    # -- containers -----------------------------------------------------------------------------
+    def store_container(self, container: Container, previous: StoredRecord | None) -> Stored:
+        with disk_errors(f"{container.kind} {container.key} → {self.tree.root}"):
+            return self.albums.store(container, previous)
+
+
+@contextlib.contextmanager
+def disk_errors(what: str) -> Iterator[None]:
+    """A file system failure fails one record (a rerun retries it); a full disk stops the run cleanly."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            raise ServiceStopped(f"no space left for the backup in {exc.filename or what}") from exc
+        raise DocumentError(f"{what}: {exc.strerror or exc} ({exc.filename})") from exc
+
+
+def _status(original: str, sidecar_created: bool, changed: bool) -> str:
+    if original == "new" or (original == "none" and sidecar_created):
+        return "new"
+    return "updated" if original == "updated" or changed else "unchanged"
+
+
+def _valid(part: str) -> bool:
+    """A stored name is reused only if it is still a safe name (state files can be edited by hand)."""
+    try:
+        check_name(part)
+    except DocumentError:
+        return False
+    return part == layout.safe_component(part)
+
+
+def _entry_of(stem: str, previous: StoredRecord | None) -> DocEntry | None:
+    if previous is None:
+        return None
+    ext = previous.data.get("ext")
+    return DocEntry(stem, ext if isinstance(ext, str) and ext == layout.clean_ext(ext) else None,
+                    previous.size, previous.sha256)
+
+
+def _rotate(current: Path) -> Path:
+    """Rename `<name>.<ext>` to a free `<name>.<YYYYMMDD-HHMMSS>.<ext>` beside it."""
+    stem, dot, ext = current.name.rpartition(".")
+    when = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1000):
+        candidate = current.with_name(f"{stem}.{when}{f'-{n}' if n else ''}{dot}{ext}")
+        if not candidate.exists() and not candidate.is_symlink():
+            current.rename(candidate)
+            xmp_file = current.with_name(current.name + ".xmp")
+            if is_file(xmp_file):  # the old version keeps the metadata it had
+                xmp_file.rename(candidate.with_name(candidate.name + ".xmp"))
+            return candidate
+    raise FileExistsError(current)
+
+
+def _link_or_copy(writer: Writer, source: Path, target: Path) -> None:
+    """A hard link shares the bytes with the old tool's file without touching it; else a copy."""
+    remove(target)
+    try:
+        target.hardlink_to(source)
+    except OSError:
+        copy_into(writer, source, target.parent, target.name)
