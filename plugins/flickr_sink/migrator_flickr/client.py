@@ -1,0 +1,178 @@
+"""flickrapi 2.4.0, wrapped: endpoints from options, no token cache on disk, pacing, backoff, errors.
+
+flickrapi pitfalls this module exists for (reference flickr_api.md §1): its SQLite token cache is
+world-readable, `token_valid()` deletes tokens, there is no retry anywhere, HTTP errors arrive as
+FlickrError with code None, `walk*` is broken on Python ≥ 3.9, and uploads answer XML only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+import types
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+import requests
+from flickrapi import FlickrAPI, FlickrError
+from flickrapi.auth import FlickrAccessToken
+from requests_toolbelt import MultipartEncoder
+
+from migrator.errors import AuthorizationNeeded, ServiceStopped, UsageError
+from migrator.http import Pacer
+
+REST_URL = "https://api.flickr.com/services/rest/"
+UPLOAD_URL = "https://up.flickr.com/services/upload/"
+OAUTH_URL = "https://www.flickr.com/services/oauth/"
+RETRY_CODES = {105, 106}  # service unavailable, write operation failed (temporary)
+AUTH_CODES = {98, 99}  # invalid token, insufficient permissions
+AUTH_HINT = "run `migrator auth flickr` (or set FLICKR_OAUTH_TOKEN and FLICKR_OAUTH_TOKEN_SECRET)"
+
+
+class FlickrCallError(Exception):
+    """A Flickr error answer (stat=fail) the caller maps per method."""
+
+    def __init__(self, method: str, code: int | None, message: str) -> None:
+        super().__init__(f"{method}: error {code}: {message}")
+        self.method, self.code, self.message = method, code, message
+
+
+def http_status(exc: FlickrError) -> int | None:
+    """flickrapi reports HTTP failures as 'Status code N received' with code None."""
+    match = re.search(r"Status code (\d+)", str(exc))
+    return int(match.group(1)) if match else None
+
+
+def build_api(api_key: str, api_secret: str, rest_url: str = REST_URL, upload_url: str = UPLOAD_URL,
+              oauth_url: str = OAUTH_URL, token: FlickrAccessToken | None = None, timeout: float = 120) -> FlickrAPI:
+    """A FlickrAPI that never writes ~/.flickr and talks to the configured endpoints."""
+    if token is not None:
+        api = FlickrAPI(api_key, api_secret, token=token, format="parsed-json", timeout=timeout)
+    else:
+        api = FlickrAPI(api_key, api_secret, store_token=False, format="parsed-json", timeout=timeout)
+    api.REST_URL = rest_url
+    api.UPLOAD_URL = upload_url
+    api.REPLACE_URL = upload_url.replace("/upload/", "/replace/")
+    api.flickr_oauth.do_upload = types.MethodType(_do_upload, api.flickr_oauth)
+    base = oauth_url if oauth_url.endswith("/") else oauth_url + "/"
+    api.flickr_oauth.REQUEST_TOKEN_URL = base + "request_token"
+    api.flickr_oauth.AUTHORIZE_URL = base + "authorize"
+    api.flickr_oauth.ACCESS_TOKEN_URL = base + "access_token"
+    return api
+
+
+def _do_upload(self: Any, filename: str, url: str, params: dict[str, Any] | None = None,
+               fileobj: IO[bytes] | None = None, timeout: float | None = None) -> bytes:
+    """flickrapi's upload with the file's real extension in the multipart name.
+
+    flickrapi 2.4.0 names every file part "dummy name", and Flickr then rejects some videos with
+    error 5 (flickrapi issue #104). As there, `photo` stays out of the OAuth signature.
+    """
+    params = dict(params or {})
+    signed = requests.Request("POST", url, data=params, auth=self.oauth).prepare()
+    if fileobj is None:
+        raise ValueError("pass an open file object")
+    params["photo"] = (os.path.basename(filename), fileobj)
+    body = MultipartEncoder(fields=params)
+    headers = {"Authorization": signed.headers.get("Authorization"), "Content-Type": body.content_type}
+    response = self.session.post(url, data=body, headers=headers, timeout=timeout or self.default_timeout)
+    if response.status_code != 200:
+        raise FlickrError(f"do_upload: Status code {response.status_code} received")
+    return response.content
+
+
+class FlickrClient:
+    """Every request paced to `rate` per second; 429, 5xx, 105/106 and network errors backed off."""
+
+    def __init__(self, api: FlickrAPI, rate: float = 1.0, count: Callable[[str], None] | None = None,
+                 retries: int = 6, backoff: float = 1.0) -> None:
+        self.api = api
+        self.pacer = Pacer(rate)
+        self._count = count or (lambda method: None)
+        self.retries, self.backoff = retries, backoff
+        self.lock = threading.Lock()
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        """One REST method (parsed JSON). Raises FlickrCallError for answers the caller must map."""
+        return self._with_retries(method, lambda: self.api.do_flickr_call(method, **params))
+
+    def _with_retries(self, method: str, attempt: Callable[[], Any]) -> Any:
+        delay = self.backoff
+        for n in range(self.retries + 1):
+            self.pacer.wait()
+            self._count(method)
+            try:
+                return attempt()
+            except FlickrError as exc:
+                code = exc.code if isinstance(exc.code, int) else None
+                status = http_status(exc)
+                if code in AUTH_CODES or status == 401:
+                    raise AuthorizationNeeded(f"Flickr refused the token ({exc}): {AUTH_HINT}") from None
+                if code == 100:
+                    raise UsageError("Flickr says the API key is invalid: check flickr.api_key / FLICKR_API_KEY")
+                transient = code in RETRY_CODES or (status is not None and (status == 429 or status >= 500))
+                if not transient:
+                    raise FlickrCallError(method, code, str(exc)) from None
+                if n == self.retries:
+                    raise ServiceStopped(f"Flickr keeps failing {method} ({exc}); rerun later") from None
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if n == self.retries:
+                    raise ServiceStopped(f"Flickr unreachable during {method} ({type(exc).__name__}); "
+                                         "rerun later") from None
+            except ValueError as exc:  # an unparsable body on HTTP 200
+                if n == self.retries:
+                    raise ServiceStopped(f"Flickr answered {method} with malformed data ({exc})") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 60)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def upload_once(self, path: str, fileobj: IO[bytes], fields: dict[str, Any]) -> str:
+        """One upload attempt (never retried here: a lost answer may mean the photo exists)."""
+        self.pacer.wait()
+        self._count("upload")
+        try:
+            rsp = self.api.upload(filename=path, fileobj=fileobj, format="etree", **fields)
+        except FlickrError as exc:
+            code = exc.code if isinstance(exc.code, int) else None
+            raise FlickrCallError("upload", code, str(exc)) from None
+        photo_id = rsp.findtext("photoid")
+        if not photo_id:
+            raise FlickrCallError("upload", None, "the answer has no photoid")
+        return photo_id.strip()
+
+    def pages(self, method: str, list_key: str, item_key: str, per_page: int = 500,
+              **params: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a paged listing; a short page before the last one is asked again once."""
+        page = 1
+        while True:
+            data = self.call(method, page=page, per_page=per_page, **params).get(list_key) or {}
+            items = data.get(item_key) or []
+            pages = int(data.get("pages") or 1)
+            if len(items) < per_page and page < pages:  # short page: one more try, then accept it
+                data = self.call(method, page=page, per_page=per_page, **params).get(list_key) or {}
+                items = data.get(item_key) or items
+            yield from items
+            if page >= pages or not items:
+                return
+            page += 1
+
+
+def machine_tag(source: str, doc_id: str) -> str:
+    """`migrator:<source>=<id>`: the predicate follows Flickr's rules (a letter first, then [A-Za-z0-9_])."""
+    predicate = re.sub(r"[^A-Za-z0-9_]", "_", source) or "source"
+    if not predicate[0].isalpha():
+        predicate = "s" + predicate
+    return f"migrator:{predicate}={doc_id}"
+
+
+def quote_tags(tags: list[str]) -> str:
+    """Space-separated tags for Flickr; any tag with a space is double-quoted so it stays whole."""
+    out = []
+    for tag in tags:
+        tag = tag.replace('"', "'").strip()
+        if not tag:
+            continue
+        out.append(f'"{tag}"' if " " in tag else tag)
+    return " ".join(out)
