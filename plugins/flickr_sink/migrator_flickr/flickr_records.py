@@ -1,0 +1,234 @@
+"""Flickr answers (parsed JSON) → migrator records. Pure functions: no network, easy to test against quirks.
+
+Flickr wraps some texts as {"_content": ...} and sends numbers as strings or ints depending on the method;
+every reader here accepts both. Texts are kept exactly as received.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from migrator import AlbumRef, Comment, Container, Document, FileInfo, Geo, Note, Visibility
+from migrator.licenses import FLICKR, canonical
+
+SOURCE = "flickr"
+GRANULARITY = {"0": "second", "4": "month", "6": "year", "8": "circa"}
+BOOKKEEPING_NS = "migrator"  # the flickr sink's machine tags: `migrator:<source>=<id>`
+_TAKEN = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+_MACHINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*)=(.+)$", re.S)
+
+
+# -- small readers ------------------------------------------------------------------------------
+def text(value: Any) -> str:
+    """A text that may come wrapped as {"_content": ...}; None → ""."""
+    if isinstance(value, dict):
+        value = value.get("_content", "")
+    return "" if value is None else str(value)
+
+
+def obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def items(block: Any, key: str) -> list[dict[str, Any]]:
+    """`block[key]` as a list of dicts (Flickr drops the key for empty lists, or sends one dict)."""
+    value = obj(block).get(key)
+    if isinstance(value, dict):
+        value = [value]
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def as_int(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def flag(value: Any) -> bool:
+    return as_int(value) not in (None, 0)
+
+
+def utc(epoch: Any) -> str | None:
+    """Epoch seconds → "YYYY-MM-DDTHH:MM:SSZ"; 0, negative or garbage → None."""
+    seconds = as_int(epoch)
+    if not seconds or seconds < 0:
+        return None
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- fields -------------------------------------------------------------------------------------
+def taken(dates: dict[str, Any]) -> tuple[str | None, str | None]:
+    """getInfo `dates` → local ISO time and granularity; an unknown taken date is None, not the upload date."""
+    value = text(dates.get("taken"))
+    if flag(dates.get("takenunknown")) or not _TAKEN.fullmatch(value) or value.startswith("0000"):
+        return None, None
+    return value.replace(" ", "T"), GRANULARITY.get(str(dates.get("takengranularity", "0")).strip())
+
+
+def split_tags(info: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(the user's tags, the sink's bookkeeping tags), both as raw texts (`ns:pred=value` for machine tags).
+
+    `raw` keeps multi-word tags whole and the user's spelling; `_content` is Flickr's squeezed form."""
+    mine, bookkeeping = [], []
+    for tag in items(obj(info.get("tags")), "tag"):
+        raw = text(tag.get("raw")) or text(tag)
+        if not raw:
+            continue
+        machine = _MACHINE.match(raw)
+        if machine and machine.group(1).lower() == BOOKKEEPING_NS:
+            bookkeeping.append(raw)
+        else:
+            mine.append(raw)
+    return mine, bookkeeping
+
+
+def origin(bookkeeping: list[str]) -> dict[str, str] | None:
+    """Where a photo uploaded by migrator came from: `migrator:ipernity=123` → {"source": "ipernity", "id": "123"}."""
+    for raw in bookkeeping:
+        machine = _MACHINE.match(raw)
+        if machine:
+            return {"source": machine.group(2), "id": machine.group(3)}
+    return None
+
+
+def geo(info: dict[str, Any], listed: dict[str, Any]) -> Geo | None:
+    """getInfo `location`, else the listing's geo extras; 0,0 is how Flickr says "no location"."""
+    block = obj(info.get("location")) or listed
+    try:
+        lat, lng = float(block.get("latitude") or 0), float(block.get("longitude") or 0)
+    except (TypeError, ValueError):
+        return None
+    if (lat, lng) == (0, 0) or not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        return None
+    return Geo(lat, lng, as_int(block.get("accuracy")) or None)
+
+
+def visibility(info: dict[str, Any], listed: dict[str, Any]) -> Visibility:
+    block = obj(info.get("visibility")) or listed
+    return Visibility(public=flag(block.get("ispublic")), friends=flag(block.get("isfriend")),
+                      family=flag(block.get("isfamily")))
+
+
+def safety(info: dict[str, Any]) -> int:
+    """getInfo says 0 safe, 1 moderate, 2 restricted; records count 1..3 like Flickr's upload scale."""
+    level = as_int(info.get("safety_level"))
+    return min(max(level + 1, 1), 3) if level is not None else 1
+
+
+def comments(raw: list[dict[str, Any]]) -> list[Comment]:
+    return [Comment(id=text(c.get("id")), author=text(c.get("authorname")) or text(c.get("author")),
+                    posted_at=utc(c.get("datecreate")), text=text(c)) for c in raw]
+
+
+def notes(info: dict[str, Any]) -> list[Note]:
+    return [Note(id=text(n.get("id")), author=text(n.get("authorname")) or text(n.get("author")), text=text(n),
+                 x=as_int(n.get("x")), y=as_int(n.get("y")), width=as_int(n.get("w")), height=as_int(n.get("h")))
+            for n in items(obj(info.get("notes")), "note")]
+
+
+def media(info: dict[str, Any], listed: dict[str, Any]) -> str:
+    value = text(info.get("media")) or text(listed.get("media"))
+    return value if value in ("photo", "video") else "photo"
+
+
+# -- records ------------------------------------------------------------------------------------
+def document(listed: dict[str, Any], info: dict[str, Any], raw_comments: list[dict[str, Any]] | None,
+             position: int | None, albums: list[AlbumRef], file: FileInfo | None,
+             extra_metadata: dict[str, Any] | None = None) -> Document:
+    """One photo or video. `raw_comments` is None when comments were not asked for."""
+    dates = obj(info.get("dates"))
+    taken_at, granularity = taken(dates)
+    tags, bookkeeping = split_tags(info)
+    metadata: dict[str, Any] = {"people.getPhotos": listed, "photos.getInfo": info}
+    if raw_comments is not None:
+        metadata["photos.comments.getList"] = raw_comments
+    if bookkeeping:
+        metadata["migrator_tags"] = bookkeeping
+    found = origin(bookkeeping)
+    if found:
+        metadata["origin"] = found
+    metadata.update(extra_metadata or {})
+    return Document(
+        source=SOURCE, id=text(info.get("id")) or text(listed.get("id")), media=media(info, listed),
+        title=text(info.get("title")), description=text(info.get("description")), tags=tags,
+        taken_at=taken_at, taken_granularity=granularity,
+        posted_at=utc(dates.get("posted")) or utc(listed.get("dateupload")),
+        updated_at=utc(dates.get("lastupdate")) or utc(listed.get("lastupdate")),
+        visibility=visibility(info, listed), safety=safety(info),
+        license=canonical(FLICKR, info.get("license", listed.get("license"))), geo=geo(info, listed),
+        position=position, albums=list(albums), comments=comments(raw_comments or []), notes=notes(info),
+        file=file, source_metadata=metadata,
+    )
+
+
+def album(raw: dict[str, Any], members: list[str], position: int) -> Container:
+    return Container(kind="album", source=SOURCE, id=text(raw.get("id")), title=text(raw.get("title")),
+                     description=text(raw.get("description")), members=list(members), position=position,
+                     updated_at=utc(raw.get("date_update")) or utc(raw.get("date_create")),
+                     source_metadata={"photosets.getList": raw})
+
+
+def collections(nodes: list[dict[str, Any]], parent: str | None = None) -> Iterator[Container]:
+    """Every node of collections.getTree, parents before children; members are set and child collection ids."""
+    for position, node in enumerate(nodes, 1):
+        sets, children = items(node, "set"), items(node, "collection")
+        node_id = text(node.get("id"))
+        members = [text(s.get("id")) for s in sets] + [text(c.get("id")) for c in children]
+        flat = {k: v for k, v in node.items() if k not in ("set", "collection")}
+        flat["set"] = sets  # the sets' titles belong to this node; child collections get their own record
+        yield Container(kind="collection", source=SOURCE, id=node_id, title=text(node.get("title")),
+                        description=text(node.get("description")), members=members, member_kind="container",
+                        parent=parent, position=position, source_metadata={"collections.getTree": flat})
+        yield from collections(children, node_id)
+
+
+# -- listings -----------------------------------------------------------------------------------
+def merge_answers(answers: list[list[str]]) -> tuple[list[str], bool]:
+    """Several answers for the same listing page, each possibly missing items, merged into one order.
+
+    Each answer is a subsequence of the true page, so "a came right before b" holds in the truth too. The
+    bool says whether those constraints fix the order (False: first-seen order is a guess)."""
+    rank = {item: n for n, item in enumerate(dict.fromkeys(i for answer in answers for i in answer))}
+    after: dict[str, set[str]] = {item: set() for item in rank}
+    waiting = dict.fromkeys(rank, 0)
+    for answer in answers:
+        for a, b in zip(answer, answer[1:]):
+            if b not in after[a]:
+                after[a].add(b)
+                waiting[b] += 1
+    ready = [(rank[i], i) for i in rank if waiting[i] == 0]
+    heapq.heapify(ready)
+    order, unique = [], True
+    while ready:
+        unique = unique and len(ready) == 1
+        _, item = heapq.heappop(ready)
+        order.append(item)
+        for nxt in after[item]:
+            waiting[nxt] -= 1
+            if waiting[nxt] == 0:
+                heapq.heappush(ready, (rank[nxt], nxt))
+    if len(order) < len(rank):  # contradicting answers: the list changed between calls
+        return list(rank), False
+    return order, unique
+
+
+def fallback_sizes(sizes: list[dict[str, Any]], media: str) -> list[dict[str, Any]]:
+    """getSizes entries that can stand in for a missing original, best first.
+
+    Only renditions of the same medium (a video's JPEG still is no backup of the video); the player page is
+    no file; cropped squares come after every uncropped size."""
+    wanted = "video" if media == "video" else "photo"
+    skip = {"original", "video original", "video player"}
+    usable = [s for s in sizes if (text(s.get("media")) or "photo") == wanted and text(s.get("source"))
+              and text(s.get("label")).lower() not in skip]
+
+    def rank(size: dict[str, Any]) -> tuple[bool, int]:
+        area = (as_int(size.get("width")) or 0) * (as_int(size.get("height")) or 0)
+        return "square" in text(size.get("label")).lower(), -area
+
+    return sorted(usable, key=rank)

@@ -1,0 +1,342 @@
+"""The `flickr` source: a mirror of the authorized Flickr account (replaces flickrmirrorer).
+
+Call plan for an account of N photos in S sets: flickr.test.login; people.getPhotos, ceil(N/500) pages with
+every extra the record and the change check need; photosets.getList + photosets.getPhotos per set (album order
+and each photo's places); collections.getTree, once. A short page is asked again and the answers are merged
+(Flickr sometimes drops items from a page). Then, only for new or changed photos: photos.getInfo (raw tags,
+notes, safety), photos.comments.getList where the photo has comments, photos.getSizes for videos and for
+photos whose original is refused. So a run that finds nothing new costs 1 + ceil(N/500) + 1 + S + 1 calls.
+
+Originals: one HEAD per loaded photo learns, before the record is made, whether the original can be fetched.
+When it cannot (no "Video Original", HTTP 403), the largest other rendition is saved instead and flagged:
+`source_metadata["fallback"]`, a warning in the run report, and the photo is looked at again on every later
+run until its original comes through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import requests
+from flickrapi.auth import FlickrAccessToken
+
+from migrator import AlbumRef, Container, Entry, FileInfo, Item, Option, Original, Source
+from migrator.errors import AuthorizationNeeded, DocumentError, ServiceStopped, TransientError, UsageError
+from migrator.http import RETRY_STATUSES, new_session, open_url
+from migrator.tokens import load_token
+
+from . import flickr_records as fr
+from .client import AUTH_HINT, OAUTH_URL, REST_URL, UPLOAD_URL, FlickrCallError, FlickrClient, build_api
+
+LIST_EXTRAS = ("description,license,date_upload,date_taken,last_update,geo,tags,machine_tags,original_format,"
+               "media,url_o,o_dims,views,count_comments")
+PAGE_TRIES = 4  # calls per listing page at most, when Flickr keeps answering it short
+PROBES = 3  # fallback renditions tried per photo at most
+LEVELS = ("read", "write", "delete")
+
+
+@dataclass
+class Listed:
+    """One photo of the photostream listing, with what the run needs before deciding to load it."""
+
+    raw: dict[str, Any]
+    photo_id: str
+    position: int
+    marker: str
+
+
+@dataclass
+class Rendition:
+    """A file the host agreed to serve (HEAD answered 200)."""
+
+    url: str
+    label: str
+    size: int | None
+    content_type: str | None
+    ext: str | None
+
+
+class FlickrSource(Source):
+    name = "flickr"
+    description = "mirror of the authorized Flickr account: photos, videos, sets, collections (replaces flickrmirrorer)"
+    options = [
+        Option("api_key", str, None, "Flickr API key", secret=True, env=("FLICKR_API_KEY",)),
+        Option("api_secret", str, None, "Flickr API secret", secret=True, env=("FLICKR_API_SECRET",)),
+        Option("oauth_token", str, None, "OAuth token for headless use (else the one `migrator auth flickr` saved)",
+               secret=True, env=("FLICKR_OAUTH_TOKEN",)),
+        Option("oauth_token_secret", str, None, "OAuth token secret that goes with oauth_token", secret=True,
+               env=("FLICKR_OAUTH_TOKEN_SECRET",)),
+        Option("rest_url", str, REST_URL, "REST endpoint"),
+        Option("upload_url", str, UPLOAD_URL, "upload endpoint (the sink's; the source only reads)"),
+        Option("oauth_url", str, OAUTH_URL, "base of the OAuth endpoints"),
+        Option("rate", float, 1.0, "API requests per second (Flickr asks for under 3600 an hour; 0: unpaced)"),
+        Option("comments", bool, True, "fetch comments"),
+        Option("backoff", float, 1.0, "seconds before the first retry of a failed API call (then doubling)"),
+        Option("per_page", int, 500, "photos per listing page (500, Flickr's maximum, needs the fewest calls)"),
+    ]
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def open(self) -> None:
+        key, secret = self.config["api_key"], self.config["api_secret"]
+        if not key or not secret:
+            raise UsageError("flickr needs an API key and secret: set FLICKR_API_KEY and FLICKR_API_SECRET "
+                             "(get them at https://www.flickr.com/services/apps/create/), or try --sandbox")
+        if not 1 <= self.config["per_page"] <= 500:
+            raise UsageError("flickr.per_page must be between 1 and 500")
+        api = build_api(key, secret, self.config["rest_url"], self.config["upload_url"], self.config["oauth_url"],
+                        token=self._token())
+        self.client = FlickrClient(api, rate=self.config["rate"], count=self.context.count_call,
+                                   backoff=self.config["backoff"])
+        self.downloads = new_session(retries=2)  # the run loop retries whole downloads too
+        try:
+            user = fr.obj(self.client.call("flickr.test.login").get("user"))
+        except FlickrCallError as exc:
+            raise ServiceStopped(f"Flickr refused flickr.test.login ({exc}); rerun later") from None
+        self.nsid, self.username = fr.text(user.get("id")), fr.text(user.get("username"))
+        if not self.nsid:
+            raise ServiceStopped("Flickr answered flickr.test.login without a user id; rerun later")
+        self._plan: list[Listed] | None = None
+        self._albums: list[Container] = []
+        self._places: dict[str, list[AlbumRef]] = {}
+        self._retry_ids: set[str] = set()
+
+    def _token(self) -> FlickrAccessToken:
+        """The token from the options, else the saved one; flickrapi only ever sees it in memory."""
+        token, secret = self.config["oauth_token"], self.config["oauth_token_secret"]
+        saved: dict[str, Any] = {}
+        if token or secret:
+            if not (token and secret):
+                raise UsageError("flickr.oauth_token and flickr.oauth_token_secret go together: set both")
+        else:
+            saved = load_token("flickr", self.context.config_dir) or {}
+            token, secret = saved.get("oauth_token"), saved.get("oauth_token_secret")
+        if not token or not secret:
+            raise AuthorizationNeeded(f"flickr: no authorization token yet: {AUTH_HINT}")
+        perms = str(saved.get("perms") or "read").lower()
+        return FlickrAccessToken(str(token), str(secret), perms if perms in LEVELS else "read",
+                                 str(saved.get("fullname") or ""), str(saved.get("username") or ""),
+                                 str(saved.get("user_nsid") or ""))
+
+    def account(self) -> str:
+        return self.nsid
+
+    def close(self) -> None:
+        with contextlib.suppress(AttributeError):
+            self.downloads.close()
+
+    def total(self) -> int:
+        return len(self.plan())
+
+    # -- listing --------------------------------------------------------------------------------
+    def plan(self) -> list[Listed]:
+        """The whole photostream, oldest first, with album places; read once per run."""
+        if self._plan is None:
+            try:
+                photos = self._list_photos()
+                self._read_sets()
+            except FlickrCallError as exc:  # without the listing the run cannot go on
+                raise ServiceStopped(f"Flickr refused the listing ({exc}); nothing was lost: rerun later") from None
+            photos.sort(key=lambda raw: (fr.as_int(raw.get("dateupload")) or 0, fr.as_int(raw.get("id")) or 0))
+            self._plan = [self._listed(raw, position) for position, raw in enumerate(photos, 1)]
+        return self._plan
+
+    def _list_photos(self) -> list[dict[str, Any]]:
+        photos, total = self._pages("flickr.people.getPhotos", "photos", "photo", ordered=False,
+                                    user_id="me", extras=LIST_EXTRAS)
+        if total is not None and len(photos) < total:
+            self.context.warn(f"Flickr listed only {len(photos)} of {total} photos even after asking again; "
+                              "the rest will be picked up by a later run")
+        return photos
+
+    def _read_sets(self) -> None:
+        sets, _ = self._pages("flickr.photosets.getList", "photosets", "photoset", ordered=True)
+        for position, raw in enumerate(sets, 1):
+            set_id, title = fr.text(raw.get("id")), fr.text(raw.get("title"))
+            try:
+                members, total = self._pages("flickr.photosets.getPhotos", "photoset", "photo", ordered=True,
+                                             photoset_id=set_id, user_id=self.nsid)
+            except FlickrCallError as exc:
+                if exc.code == 1:  # deleted since getList: nothing left to mirror
+                    continue
+                raise
+            ids = [fr.text(m.get("id")) for m in members]
+            if total is not None and len(ids) < total:
+                self.context.warn(f"Flickr listed only {len(ids)} of {total} photos of set {set_id} {title!r}; "
+                                  "a later run will complete it")
+            for place, photo_id in enumerate(ids, 1):
+                self._places.setdefault(photo_id, []).append(AlbumRef(set_id, title, place))
+            self._albums.append(fr.album(raw, ids, position))
+
+    def _pages(self, method: str, list_key: str, item_key: str, *, ordered: bool,
+               **params: Any) -> tuple[list[dict[str, Any]], int | None]:
+        """Every item of a paged listing (and the total Flickr announces).
+
+        A page shorter than it should be is asked again, up to PAGE_TRIES times, and the answers merged:
+        until all items are there and, where order matters, until the answers pin the order down."""
+        per_page = self.config["per_page"]
+        found: dict[str, dict[str, Any]] = {}
+        page, pages, total = 1, 1, None
+        while page <= pages:
+            raws: dict[str, dict[str, Any]] = {}
+            answers: list[list[str]] = []
+            for _ in range(PAGE_TRIES):
+                block = fr.obj(self.client.call(method, page=page, per_page=per_page, **params).get(list_key))
+                pages, total = fr.as_int(block.get("pages")) or 1, fr.as_int(block.get("total"))
+                answer = [item for item in fr.items(block, item_key) if fr.text(item.get("id"))]
+                raws.update((fr.text(item.get("id")), item) for item in answer if fr.text(item.get("id")) not in raws)
+                answers.append([fr.text(item.get("id")) for item in answer])
+                order, settled = fr.merge_answers(answers)
+                expected = per_page if total is None else min(per_page, total - (page - 1) * per_page)
+                if page >= pages and total is None:
+                    expected = 0  # a last page is short by nature
+                if len(order) >= expected and (settled or not ordered):
+                    break
+            for item_id in order:
+                found.setdefault(item_id, raws[item_id])
+            if not answers[-1]:
+                break
+            page += 1
+        return list(found.values()), total
+
+    def _listed(self, raw: dict[str, Any], position: int) -> Listed:
+        """The change marker covers what a photo's record holds that lastupdate does not move with."""
+        photo_id = fr.text(raw.get("id"))
+        places = [[a.id, a.title, a.position] for a in self._places.get(photo_id, [])]
+        digest = hashlib.sha256(json.dumps(places, ensure_ascii=False).encode()).hexdigest()[:12] if places else ""
+        comments = fr.text(raw.get("count_comments")) if self.config["comments"] else "-"
+        return Listed(raw, photo_id, position, f"{fr.text(raw.get('lastupdate'))}/{comments}/{digest}")
+
+    def entries(self) -> Iterator[Entry]:
+        plan = self.plan()
+        # a photo last saved from a fallback rendition is loaded again: its original may be back
+        self._retry_ids = {key.split(":", 1)[1] for key in self.context.memory_items("fallback:")}
+        for listed in plan:
+            marker = None if listed.photo_id in self._retry_ids else listed.marker
+            yield Entry(source=fr.SOURCE, id=listed.photo_id, load=partial(self._load, listed), updated_at=marker,
+                        title=fr.text(listed.raw.get("title")))
+
+    def containers(self) -> Iterator[Container]:
+        self.plan()
+        yield from self._albums
+        try:
+            tree = fr.obj(self.client.call("flickr.collections.getTree").get("collections"))
+        except FlickrCallError as exc:
+            self.context.warn(f"Flickr refused collections.getTree ({exc}); collections were not mirrored this run")
+            return
+        yield from fr.collections(fr.items(tree, "collection"))
+
+    # -- loading one photo ------------------------------------------------------------------------
+    def _load(self, listed: Listed) -> Item:
+        photo_id = listed.photo_id
+        info = self._call("flickr.photos.getInfo", photo_id).get("photo")
+        if not isinstance(info, dict) or fr.text(info.get("id")) != photo_id:
+            raise DocumentError(f"Flickr photo {photo_id}: photos.getInfo answered without this photo")
+        raw_comments = None
+        if self.config["comments"]:
+            raw_comments = []
+            if (fr.as_int(fr.text(info.get("comments"))) or 0) > 0:
+                answer = self._call("flickr.photos.comments.getList", photo_id)
+                raw_comments = fr.items(fr.obj(answer.get("comments")), "comment")
+        title = fr.text(info.get("title"))
+        rendition, reason = self._rendition(listed, info, title)
+        extra = self._flag_fallback(photo_id, title, rendition, reason)
+        ext = rendition.ext if reason else fr.text(info.get("originalformat")) or rendition.ext
+        file = FileInfo(ext=ext or None, size=rendition.size, content_type=rendition.content_type)
+        try:
+            record = fr.document(listed.raw, info, raw_comments, listed.position,
+                                 self._places.get(photo_id, []), file, extra)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise DocumentError(f"Flickr photo {photo_id}: malformed answer ({type(exc).__name__}: {exc})") from None
+        label = f"flickr:{photo_id} {title[:40]!r}"
+        return Item(record, Original(partial(open_url, self.downloads, rendition.url, label), label,
+                                     size=rendition.size))
+
+    def _call(self, method: str, photo_id: str) -> dict[str, Any]:
+        """A per-photo call: Flickr's refusals fail this photo only."""
+        try:
+            return self.client.call(method, photo_id=photo_id)
+        except FlickrCallError as exc:
+            if exc.code == 1:
+                raise DocumentError(f"Flickr photo {photo_id} is gone (deleted since the listing?)") from None
+            raise DocumentError(f"Flickr photo {photo_id}: {exc}") from None
+
+    def _flag_fallback(self, photo_id: str, title: str, rendition: Rendition, reason: str | None) -> dict[str, Any]:
+        """A stand-in for the original must never pass for it: say so in the record, the report and state."""
+        if reason is None:
+            if photo_id in self._retry_ids:
+                self.context.memory_delete(f"fallback:{photo_id}")
+            return {}
+        self.context.warn(f"flickr photo {photo_id} {title!r}: {reason}; saved the {rendition.label!r} rendition "
+                          "instead, so this backup is NOT the original (later runs try again)")
+        self.context.memory_set(f"fallback:{photo_id}", rendition.label)
+        return {"fallback": rendition.label, "fallback_reason": reason}
+
+    def _rendition(self, listed: Listed, info: dict[str, Any], title: str) -> tuple[Rendition, str | None]:
+        """The original if the host serves it, else the best other size and why (None: it is the original)."""
+        photo_id, media = listed.photo_id, fr.media(info, listed.raw)
+        sizes: list[dict[str, Any]] | None = None
+        if media == "video":  # url_o and "Original" are only a still of a video
+            sizes, label = self._sizes(photo_id), "Video Original"
+            url = next((fr.text(s.get("source")) for s in sizes if fr.text(s.get("label")) == label), "")
+            reason = "Flickr lists no 'Video Original' for it"
+        else:
+            label, url = "Original", fr.text(listed.raw.get("url_o"))
+            if not url:
+                sizes = self._sizes(photo_id)
+                url = next((fr.text(s.get("source")) for s in sizes if fr.text(s.get("label")) == label), "")
+            reason = "Flickr offers no original"
+        if url:
+            found = self._probe(photo_id, url, label)
+            if isinstance(found, Rendition):
+                return found, None
+            reason = f"the file host answers HTTP {found} for the original"
+        for size in fr.fallback_sizes(sizes if sizes is not None else self._sizes(photo_id), media)[:PROBES]:
+            found = self._probe(photo_id, fr.text(size.get("source")), fr.text(size.get("label")))
+            if isinstance(found, Rendition):
+                return found, reason
+        raise DocumentError(f"Flickr photo {photo_id} {title!r}: {reason}, and no other size can be fetched")
+
+    def _sizes(self, photo_id: str) -> list[dict[str, Any]]:
+        return fr.items(fr.obj(self._call("flickr.photos.getSizes", photo_id).get("sizes")), "size")
+
+    def _probe(self, photo_id: str, url: str, label: str) -> Rendition | int:
+        """HEAD `url` (following redirects): a Rendition when it would be served, else the HTTP status."""
+        try:
+            response = self.downloads.head(url, allow_redirects=True)
+        except requests.RequestException as exc:
+            raise TransientError(f"flickr:{photo_id}: cannot reach the file host ({type(exc).__name__})") from None
+        response.close()
+        if response.status_code in RETRY_STATUSES:
+            raise TransientError(f"flickr:{photo_id}: the file host answered HTTP {response.status_code}")
+        if response.status_code != 200:
+            return response.status_code
+        headers = response.headers
+        # a compressed transfer's length is not the file's
+        size = None if headers.get("Content-Encoding") else fr.as_int(headers.get("Content-Length"))
+        content_type = (headers.get("Content-Type") or "").split(";")[0].strip() or None
+        suffix = Path(urlparse(response.url or url).path).suffix.lstrip(".").lower()
+        return Rendition(url, label, size, content_type, suffix or None)
+
+    # -- sandbox --------------------------------------------------------------------------------
+    @classmethod
+    def sandbox(cls, workdir: Path) -> contextlib.AbstractContextManager[dict[str, Any]]:
+        return _sandbox()
+
+
+@contextlib.contextmanager
+def _sandbox() -> Iterator[dict[str, Any]]:
+    from .sandbox import FlickrSandbox, build_seeded_account
+
+    with FlickrSandbox(account=build_seeded_account(0)) as sb:
+        token, secret = sb.grant_token("read")
+        yield {"api_key": sb.api_key, "api_secret": sb.api_secret, "oauth_token": token,
+               "oauth_token_secret": secret, "rest_url": sb.rest_url, "upload_url": sb.upload_url,
+               "oauth_url": sb.oauth_url, "rate": 0}
