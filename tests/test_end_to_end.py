@@ -1,0 +1,198 @@
+"""The main jobs end to end with the built-in plugins and their sandboxes, as a user runs them."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from migrator.records import dumps
+
+pytest.importorskip("migrator_local")
+pytest.importorskip("migrator_flickr")
+
+from migrator_flickr.client import machine_tag  # noqa: E402
+from migrator_flickr.sandbox import FlickrSandbox  # noqa: E402
+from migrator_flickr.sandbox.model import Account as FlickrAccount  # noqa: E402
+from migrator_ipernity.sandbox import IpernitySandbox, build_account  # noqa: E402
+from migrator_ipernity.sandbox_truth import expected_album, expected_document, without_raw  # noqa: E402
+
+ALL = {"MIGRATOR_LOAD_PLUGINS": "memtest,ipernity,local,flickr"}
+YEAR_2000 = 946684800
+
+
+def ipernity_args(sb: IpernitySandbox) -> list[str]:
+    return ["-o", f"ipernity.api_url={sb.api_url}", "-o", f"ipernity.api_key={sb.api_key}",
+            "-o", f"ipernity.api_secret={sb.api_secret}", "-o", f"ipernity.auth_token={sb.grant_token('read')}"]
+
+
+def flickr_args(sb: FlickrSandbox) -> list[str]:
+    token, secret = sb.grant_token("write")
+    return ["-o", f"flickr.api_key={sb.api_key}", "-o", f"flickr.api_secret={sb.api_secret}",
+            "-o", f"flickr.oauth_token={token}", "-o", f"flickr.oauth_token_secret={secret}",
+            "-o", f"flickr.rest_url={sb.rest_url}", "-o", f"flickr.upload_url={sb.upload_url}",
+            "-o", f"flickr.oauth_url={sb.oauth_url}", "-o", "flickr.rate=0", "-o", "flickr.backoff=0.05"]
+
+
+def folder_records(out: Path) -> dict[str, dict]:
+    return {p.name[len("ipernity-"):-len(".json")]: json.loads(p.read_text("utf-8"))
+            for p in out.glob("ipernity-*.json")}
+
+
+def flickr_by_origin(state: dict) -> dict[str, list[dict]]:
+    found: dict[str, list[dict]] = {}
+    for photo in state["photos"]:
+        for tag in photo["machine_tags"]:
+            if tag.startswith("migrator:ipernity="):
+                found.setdefault(tag.split("=", 1)[1], []).append(photo)
+    return found
+
+
+def assert_on_flickr(account, state: dict, full: bool = True) -> None:
+    """Every photo and video exactly once with its metadata; album sets in album order."""
+    media = [d for d in account.docs if d.media in ("photo", "video")]
+    by_origin = flickr_by_origin(state)
+    assert set(by_origin) == {d.doc_id for d in media}
+    assert all(len(v) == 1 for v in by_origin.values()), "uploaded twice"
+    assert len(state["photos"]) == len(media)
+    for doc in media:
+        photo = by_origin[doc.doc_id][0]
+        assert (photo["title"], photo["description"]) == (doc.title, doc.description)
+        assert (photo["is_public"], photo["is_friend"], photo["is_family"]) == (doc.ispublic, doc.isfriend,
+                                                                                 doc.isfamily)
+        if not doc.created_at.startswith("0000"):
+            assert photo["date_taken"] == doc.created_at
+        assert photo["original"]["size"] == doc.original.bytes
+        if full:
+            assert sorted(photo["tags"]) == sorted(t["tag"] for t in doc.tags if t["type"] != "machine")
+            assert photo["date_posted"] == doc.posted_at
+    sets = state["photosets"]
+    if not full:  # flip kept album titles only: same-title albums merge, order is lost
+        titles = {a.title or "untitled" for a in account.albums}
+        for title in titles:
+            members = {by_origin[i][0]["id"] for a in account.albums if (a.title or "untitled") == title
+                       for i in a.doc_ids if i in by_origin}
+            matching = [s for s in sets if s["title"] == title]
+            assert len(matching) == (1 if members else 0), title
+            assert not members or set(matching[0]["photos"]) == members, title
+        return
+    for album in account.albums:
+        order = [by_origin[i][0]["id"] for i in album.doc_ids if i in by_origin]
+        if not order:
+            continue
+        matching = [s for s in sets if s["title"] == (album.title or "untitled") and s["photos"] == order]
+        assert len(matching) == 1, album.title
+
+
+# -- ipernity → local (→ local source) ---------------------------------------------------------------
+def test_ipernity_local_round_trip_is_exact(cli, home):
+    with IpernitySandbox(seed=0) as sb:
+        backup, direct, replayed = home / "backup", home / "direct", home / "replayed"
+        result = cli("run", "ipernity", "local", "folder", *ipernity_args(sb), "-o", f"local.path={backup}",
+                     "-o", f"folder.path={direct}", "-o", "folder.skip_media=none", "--state", str(home / "s1"),
+                     env=ALL)
+        assert result.returncode == 0, result.stderr
+        assert sum(sb.downloads.values()) == len(sb.account.docs)  # the folder sink read the local file
+        result = cli("run", "local", "folder", "-o", f"local.path={backup}", "-o", f"folder.path={replayed}",
+                     "-o", "folder.skip_media=none", "--state", str(home / "s2"), env=ALL)
+        assert result.returncode == 0, result.stderr
+        original, back = folder_records(direct), folder_records(replayed)
+        assert set(original) == {d.doc_id for d in sb.account.docs}
+        assert back == original  # every field, source_metadata included, text byte-identical
+        for doc in sb.account.docs:
+            assert without_raw(original[doc.doc_id]) == without_raw(json.loads(dumps(expected_document(sb.account,
+                                                                                                         doc))))
+            data = (replayed / f"ipernity-{doc.doc_id}.bin").read_bytes()
+            assert hashlib.md5(data).hexdigest() == doc.original.md5
+        for album in sb.account.albums:
+            stored = json.loads((replayed / f"album-{album.album_id}.json").read_text("utf-8"))
+            assert without_raw(stored) == without_raw(json.loads(dumps(expected_album(sb.account, album))))
+        # nothing in the backup escaped its folder, whatever the hostile titles
+        for path in backup.rglob("*"):
+            assert path.resolve().is_relative_to(backup.resolve()) or path.is_symlink()
+
+
+def flip_folder(folder: Path, account, docs) -> None:
+    """A flip backup as flip writes it: flat <docid>.<ext> + compact <docid>.json (seeds.md §1.5)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for doc in docs:
+        ext = doc.original.ext
+        (folder / f"{doc.doc_id}.{ext}").write_bytes(doc.original.content())
+        albums = [a.title for a in account.albums if doc.doc_id in a.doc_ids] or None
+        record = {"docid": doc.doc_id, "originalurl": "https://cdn.ipernity.com/x", "originalsize": doc.original.bytes,
+                  "ext": ext, "media": doc.media, "title": doc.title, "description": doc.description,
+                  "date": doc.created_at, "albums": albums, "family": bool(doc.isfamily),
+                  "friends": bool(doc.isfriend), "public": bool(doc.ispublic)}
+        (folder / f"{doc.doc_id}.json").write_text(json.dumps(record, separators=(",", ":")), "utf-8")
+    (folder / "ipernity_last_doc").write_text(str(len(docs)))
+
+
+def test_ipernity_into_a_flip_backup_downloads_only_what_flip_lacked(cli, home):
+    with IpernitySandbox(seed=0) as sb:
+        backup = home / "backup"
+        had = sb.account.docs[::2]
+        flip_folder(backup, sb.account, had)
+        result = cli("run", "ipernity", "local", *ipernity_args(sb), "-o", f"local.path={backup}",
+                     "--state", str(home / "s"), env=ALL)
+        assert result.returncode == 0, result.stderr
+        assert set(sb.downloads) == {d.doc_id for d in sb.account.docs} - {d.doc_id for d in had}
+        assert max(sb.downloads.values()) == 1
+        for doc in had:  # flip's own files are untouched
+            assert (backup / f"{doc.doc_id}.{doc.original.ext}").read_bytes() == doc.original.content()
+
+
+# -- → flickr -------------------------------------------------------------------------------------------
+def test_ipernity_local_flickr_sandbox_flag(cli, home):
+    """The main job on a fresh machine: both emulators, a temporary backup, nothing real touched."""
+    result = cli("run", "ipernity", "local", "flickr", "--sandbox", env=ALL, timeout=600)
+    assert result.returncode == 0, result.stderr
+    workdir = Path(re.search(r"state in (\S+)\)", result.stdout).group(1))
+    assert workdir.name.startswith("migrator-sandbox-")
+    state = json.loads((workdir / "flickr-sink" / "flickr-sandbox-state.json").read_text("utf-8"))
+    account = build_account(0)
+    assert_on_flickr(account, state)
+    backup = workdir / "local-sink" / "backup"
+    assert len(list(backup.rglob("*].json"))) == len(account.docs)
+    assert not (home / "xdg_state_home" / "migrator").exists()  # the user's real state is untouched
+
+
+def test_ipernity_local_flickr_field_by_field(cli, home):
+    with IpernitySandbox(seed=0) as ip, FlickrSandbox(seed=0, account=FlickrAccount.empty(0, "sandbox",
+                                                                                           YEAR_2000)) as fl:
+        args = ["run", "ipernity", "local", "flickr", *ipernity_args(ip), *flickr_args(fl),
+                "-o", f"local.path={home / 'backup'}", "--state", str(home / "s")]
+        result = cli(*args, env=ALL)
+        assert result.returncode == 0, result.stderr
+        assert sum(ip.downloads.values()) == len(ip.account.docs)  # flickr uploaded the local file
+        assert_on_flickr(ip.account, fl.state())
+        fl.reset_counters()
+        assert cli(*args, env=ALL).returncode == 0
+        assert fl.calls["upload"] == 0
+
+
+def test_flip_folder_replayed_to_flickr_adopting_flop_uploads(cli, home):
+    account = build_account(0)
+    flip = home / "flip"
+    flip_folder(flip, account, account.docs)
+    with FlickrSandbox(seed=0, account=FlickrAccount.empty(0, "sandbox", YEAR_2000)) as fl:
+        flop = [d for d in account.docs if d.media == "photo" and not d.created_at.startswith("0000")][:5]
+        client = fl.flickrapi_client("write", format="etree")
+        for doc in flop:  # what flop did: tag `ipernity`, title, date taken
+            rsp = client.upload("x.jpg", fileobj=io.BytesIO(doc.original.content()), title=doc.title,
+                                tags="ipernity", is_public=1, format="etree")
+            client.photos.setDates(photo_id=rsp.findtext("photoid"), date_taken=doc.created_at, format="etree")
+        (flip / "flickr_last_doc").write_text("5")
+        fl.reset_counters()
+        result = cli("run", "local", "flickr", "-o", f"local.path={flip}", *flickr_args(fl),
+                     "--state", str(home / "s"), env=ALL)
+        assert result.returncode == 0, result.stderr
+        media = [d for d in account.docs if d.media in ("photo", "video")]
+        assert fl.calls["upload"] == len(media) - len(flop)
+        state = fl.state()
+        assert_on_flickr(account, state, full=False)  # flip kept no tags and no posted date
+        for photo in state["photos"]:
+            assert any(t == machine_tag("ipernity", t.split("=", 1)[1]) for t in photo["machine_tags"])
