@@ -20,8 +20,10 @@ from flickrapi import FlickrAPI, FlickrError
 from flickrapi.auth import FlickrAccessToken
 from requests_toolbelt import MultipartEncoder
 
+from migrator import Option
 from migrator.errors import AuthorizationNeeded, ServiceStopped, UsageError
 from migrator.http import Pacer
+from migrator.tokens import load_token
 
 REST_URL = "https://api.flickr.com/services/rest/"
 UPLOAD_URL = "https://up.flickr.com/services/upload/"
@@ -29,6 +31,22 @@ OAUTH_URL = "https://www.flickr.com/services/oauth/"
 RETRY_CODES = {105, 106}  # service unavailable, write operation failed (temporary)
 AUTH_CODES = {98, 99}  # invalid token, insufficient permissions
 AUTH_HINT = "run `migrator auth flickr` (or set FLICKR_OAUTH_TOKEN and FLICKR_OAUTH_TOKEN_SECRET)"
+LEVELS = ("read", "write", "delete")
+
+# Options the sink and the source share: one token and one pacing serve both.
+CONNECTION_OPTIONS = [
+    Option("api_key", str, None, "Flickr API key", secret=True, env=("FLICKR_API_KEY",)),
+    Option("api_secret", str, None, "Flickr API secret", secret=True, env=("FLICKR_API_SECRET",)),
+    Option("oauth_token", str, None, "OAuth token for headless use (else the one `migrator auth flickr` saved)",
+           secret=True, env=("FLICKR_OAUTH_TOKEN",)),
+    Option("oauth_token_secret", str, None, "OAuth token secret that goes with oauth_token", secret=True,
+           env=("FLICKR_OAUTH_TOKEN_SECRET",)),
+    Option("rest_url", str, REST_URL, "REST endpoint"),
+    Option("upload_url", str, UPLOAD_URL, "upload endpoint"),
+    Option("oauth_url", str, OAUTH_URL, "OAuth endpoints (request_token, authorize, access_token below it)"),
+    Option("rate", float, 1.0, "API requests per second (Flickr allows 3,600 an hour per key; 0: unpaced)"),
+    Option("backoff", float, 1.0, "first retry delay in seconds (doubles on each retry)"),
+]
 
 
 class FlickrCallError(Exception):
@@ -157,6 +175,38 @@ class FlickrClient:
             if page >= pages or not items:
                 return
             page += 1
+
+
+def require_keys(config: dict[str, Any]) -> None:
+    if not config.get("api_key") or not config.get("api_secret"):
+        raise UsageError("Flickr needs an API key and secret: set FLICKR_API_KEY and FLICKR_API_SECRET "
+                         "(get them at https://www.flickr.com/services/apps/create/), or try --sandbox")
+
+
+def access_token(config: dict[str, Any], config_dir: Any, perms: str) -> FlickrAccessToken:
+    """The token from the options, else the saved one; flickrapi only ever sees it in memory."""
+    token, secret = config.get("oauth_token"), config.get("oauth_token_secret")
+    saved: dict[str, Any] = {}
+    if token or secret:
+        if not (token and secret):
+            raise UsageError("flickr.oauth_token and flickr.oauth_token_secret go together: set both")
+    else:
+        saved = load_token("flickr", config_dir) or {}
+        token, secret = saved.get("oauth_token"), saved.get("oauth_token_secret")
+    if not token or not secret:
+        raise AuthorizationNeeded(f"Flickr: no authorization token yet: {AUTH_HINT}")
+    level = str(saved.get("perms") or perms).lower()
+    return FlickrAccessToken(str(token), str(secret), level if level in LEVELS else perms,
+                             str(saved.get("fullname") or ""), str(saved.get("username") or ""),
+                             str(saved.get("user_nsid") or ""))
+
+
+def connect(config: dict[str, Any], context: Any, perms: str) -> FlickrClient:
+    """A paced client for the configured endpoints and token."""
+    require_keys(config)
+    api = build_api(config["api_key"], config["api_secret"], config["rest_url"], config["upload_url"],
+                    config["oauth_url"], access_token(config, context.config_dir, perms))
+    return FlickrClient(api, rate=config["rate"], count=context.count_call, backoff=config["backoff"])
 
 
 def machine_tag(source: str, doc_id: str) -> str:

@@ -23,7 +23,6 @@ from typing import Any
 
 import click
 import requests
-from flickrapi.auth import FlickrAccessToken
 
 from migrator import Container, Document, Item, Option, Sink, Stored, StoredRecord
 from migrator.errors import (
@@ -35,18 +34,18 @@ from migrator.errors import (
     UsageError,
 )
 from migrator.licenses import ALL_RIGHTS_RESERVED, FLICKR, service_code
-from migrator.tokens import load_token, save_token
+from migrator.tokens import save_token
 
 from .client import (
     AUTH_HINT,
-    OAUTH_URL,
-    REST_URL,
-    UPLOAD_URL,
+    CONNECTION_OPTIONS,
     FlickrCallError,
     FlickrClient,
     build_api,
+    connect,
     machine_tag,
     quote_tags,
+    require_keys,
 )
 
 GRANULARITY = {"second": 0, "day": 0, "month": 4, "year": 6, "circa": 8}
@@ -59,20 +58,10 @@ class FlickrSink(Sink):
     name = "flickr"
     description = "uploads photos and videos with their metadata and albums to Flickr (replaces flop)"
     options = [
-        Option("api_key", str, None, "Flickr API key", secret=True, env=("FLICKR_API_KEY",)),
-        Option("api_secret", str, None, "Flickr API secret", secret=True, env=("FLICKR_API_SECRET",)),
-        Option("oauth_token", str, None, "OAuth token for headless use (else the one `migrator auth flickr` saved)",
-               secret=True, env=("FLICKR_OAUTH_TOKEN",)),
-        Option("oauth_token_secret", str, None, "OAuth token secret for headless use", secret=True,
-               env=("FLICKR_OAUTH_TOKEN_SECRET",)),
-        Option("rest_url", str, REST_URL, "REST endpoint"),
-        Option("upload_url", str, UPLOAD_URL, "upload endpoint"),
-        Option("oauth_url", str, OAUTH_URL, "OAuth endpoints (request_token, authorize, access_token below it)"),
-        Option("rate", float, 1.0, "API requests per second (Flickr allows 3,600 an hour per key)"),
+        *CONNECTION_OPTIONS,
         Option("privacy", str, "keep", "keep the source's visibility, or force private", choices=("keep", "private")),
         Option("comments", str, "off", "off, or append the source's comments to the description",
                choices=("off", "description")),
-        Option("backoff", float, 1.0, "first retry delay in seconds (doubles on each retry)"),
     ]
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -445,7 +434,7 @@ class FlickrSink(Sink):
     # -- authorization and sandbox ----------------------------------------------------------------
     @classmethod
     def authorize(cls, config: dict[str, Any], context: Any) -> None:
-        _require_keys(config)
+        require_keys(config)
         api = build_api(config["api_key"], config["api_secret"], config["rest_url"], config["upload_url"],
                         config["oauth_url"])
         api.get_request_token(oauth_callback="oob")
@@ -472,28 +461,6 @@ class FlickrSink(Sink):
     @classmethod
     def sandbox(cls, workdir: Path) -> contextlib.AbstractContextManager[dict[str, Any]]:
         return _sandbox(workdir)
-
-
-def connect(config: dict[str, Any], context: Any, perms: str) -> FlickrClient:
-    """A paced client with the configured token (options, else the saved one)."""
-    _require_keys(config)
-    token, secret = config.get("oauth_token"), config.get("oauth_token_secret")
-    saved = load_token("flickr", context.config_dir) or {}
-    if not (token and secret):
-        token, secret = saved.get("oauth_token"), saved.get("oauth_token_secret")
-    if not (token and secret):
-        raise AuthorizationNeeded(f"Flickr: no authorization token yet: {AUTH_HINT}")
-    access = FlickrAccessToken(str(token), str(secret), saved.get("perms") or perms, saved.get("fullname") or "",
-                               saved.get("username") or "", saved.get("user_nsid") or "")
-    api = build_api(config["api_key"], config["api_secret"], config["rest_url"], config["upload_url"],
-                    config["oauth_url"], access)
-    return FlickrClient(api, rate=config["rate"], count=context.count_call, backoff=config["backoff"])
-
-
-def _require_keys(config: dict[str, Any]) -> None:
-    if not config.get("api_key") or not config.get("api_secret"):
-        raise UsageError("Flickr needs an API key and secret: set FLICKR_API_KEY and FLICKR_API_SECRET "
-                         "(get them at https://www.flickr.com/services/apps/create/), or try --sandbox")
 
 
 def _epoch(iso_utc: str | None) -> int | None:

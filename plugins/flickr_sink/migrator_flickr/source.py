@@ -26,15 +26,13 @@ from typing import Any
 from urllib.parse import urlparse
 
 import requests
-from flickrapi.auth import FlickrAccessToken
 
 from migrator import AlbumRef, Container, Entry, FileInfo, Item, Option, Original, Source
-from migrator.errors import AuthorizationNeeded, DocumentError, ServiceStopped, TransientError, UsageError
+from migrator.errors import DocumentError, ServiceStopped, TransientError, UsageError
 from migrator.http import RETRY_STATUSES, new_session, open_url
-from migrator.tokens import load_token
 
 from . import flickr_records as fr
-from .client import AUTH_HINT, OAUTH_URL, REST_URL, UPLOAD_URL, FlickrCallError, FlickrClient, build_api
+from .client import CONNECTION_OPTIONS, FlickrCallError, connect
 
 LIST_EXTRAS = ("description,license,date_upload,date_taken,last_update,geo,tags,machine_tags,original_format,"
                "media,url_o,o_dims,views,count_comments")
@@ -68,33 +66,16 @@ class FlickrSource(Source):
     name = "flickr"
     description = "mirror of the authorized Flickr account: photos, videos, sets, collections (replaces flickrmirrorer)"
     options = [
-        Option("api_key", str, None, "Flickr API key", secret=True, env=("FLICKR_API_KEY",)),
-        Option("api_secret", str, None, "Flickr API secret", secret=True, env=("FLICKR_API_SECRET",)),
-        Option("oauth_token", str, None, "OAuth token for headless use (else the one `migrator auth flickr` saved)",
-               secret=True, env=("FLICKR_OAUTH_TOKEN",)),
-        Option("oauth_token_secret", str, None, "OAuth token secret that goes with oauth_token", secret=True,
-               env=("FLICKR_OAUTH_TOKEN_SECRET",)),
-        Option("rest_url", str, REST_URL, "REST endpoint"),
-        Option("upload_url", str, UPLOAD_URL, "upload endpoint (the sink's; the source only reads)"),
-        Option("oauth_url", str, OAUTH_URL, "base of the OAuth endpoints"),
-        Option("rate", float, 1.0, "API requests per second (Flickr asks for under 3600 an hour; 0: unpaced)"),
+        *CONNECTION_OPTIONS,
         Option("comments", bool, True, "fetch comments"),
-        Option("backoff", float, 1.0, "seconds before the first retry of a failed API call (then doubling)"),
         Option("per_page", int, 500, "photos per listing page (500, Flickr's maximum, needs the fewest calls)"),
     ]
 
     # -- lifecycle ------------------------------------------------------------------------------
     def open(self) -> None:
-        key, secret = self.config["api_key"], self.config["api_secret"]
-        if not key or not secret:
-            raise UsageError("flickr needs an API key and secret: set FLICKR_API_KEY and FLICKR_API_SECRET "
-                             "(get them at https://www.flickr.com/services/apps/create/), or try --sandbox")
         if not 1 <= self.config["per_page"] <= 500:
             raise UsageError("flickr.per_page must be between 1 and 500")
-        api = build_api(key, secret, self.config["rest_url"], self.config["upload_url"], self.config["oauth_url"],
-                        token=self._token())
-        self.client = FlickrClient(api, rate=self.config["rate"], count=self.context.count_call,
-                                   backoff=self.config["backoff"])
+        self.client = connect(self.config, self.context, perms="read")
         self.downloads = new_session(retries=2)  # the run loop retries whole downloads too
         try:
             user = fr.obj(self.client.call("flickr.test.login").get("user"))
@@ -107,23 +88,6 @@ class FlickrSource(Source):
         self._albums: list[Container] = []
         self._places: dict[str, list[AlbumRef]] = {}
         self._retry_ids: set[str] = set()
-
-    def _token(self) -> FlickrAccessToken:
-        """The token from the options, else the saved one; flickrapi only ever sees it in memory."""
-        token, secret = self.config["oauth_token"], self.config["oauth_token_secret"]
-        saved: dict[str, Any] = {}
-        if token or secret:
-            if not (token and secret):
-                raise UsageError("flickr.oauth_token and flickr.oauth_token_secret go together: set both")
-        else:
-            saved = load_token("flickr", self.context.config_dir) or {}
-            token, secret = saved.get("oauth_token"), saved.get("oauth_token_secret")
-        if not token or not secret:
-            raise AuthorizationNeeded(f"flickr: no authorization token yet: {AUTH_HINT}")
-        perms = str(saved.get("perms") or "read").lower()
-        return FlickrAccessToken(str(token), str(secret), perms if perms in LEVELS else "read",
-                                 str(saved.get("fullname") or ""), str(saved.get("username") or ""),
-                                 str(saved.get("user_nsid") or ""))
 
     def account(self) -> str:
         return self.nsid
