@@ -193,3 +193,16 @@ def test_original_stream_verifies_size_and_hash(tmp_path: Path):
     good.stored_at(path)
     with good.open() as stream:
         assert stream.read(100) == b"abcdef"
+
+
+def test_date_forms():
+    from migrator.dates import utc_from_epoch, wall_clock
+
+    assert utc_from_epoch("1203605781") == "2008-02-21T14:56:21Z" == utc_from_epoch(1203605781)
+    assert utc_from_epoch("0") is None and utc_from_epoch("") is None and utc_from_epoch("x") is None
+    assert utc_from_epoch(True) is None and utc_from_epoch(-5) is None
+    assert wall_clock("2008-01-03 11:22:00") == ("2008-01-03T11:22:00", "second")
+    assert wall_clock("2008-05-00 00:00:00") == ("2008-05-01T00:00:00", "month")
+    assert wall_clock("2008-00-00 00:00:00") == ("2008-01-01T00:00:00", "year")
+    assert wall_clock("0000-00-00 00:00:00") == (None, None)
+    assert wall_clock("2008-02-30 00:00:00") == (None, None) and wall_clock(None) == (None, None)

@@ -9,14 +9,13 @@ from __future__ import annotations
 import heapq
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from migrator import AlbumRef, Comment, Container, Document, FileInfo, Geo, Note, Visibility
+from migrator.dates import FLICKR_GRANULARITY, utc_from_epoch
 from migrator.licenses import FLICKR, canonical
 
 SOURCE = "flickr"
-GRANULARITY = {"0": "second", "4": "month", "6": "year", "8": "circa"}
 BOOKKEEPING_NS = "migrator"  # the flickr sink's machine tags: `migrator:<source>=<id>`
 _TAKEN = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 _MACHINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*)=(.+)$", re.S)
@@ -53,12 +52,7 @@ def flag(value: Any) -> bool:
     return as_int(value) not in (None, 0)
 
 
-def utc(epoch: Any) -> str | None:
-    """Epoch seconds → "YYYY-MM-DDTHH:MM:SSZ"; 0, negative or garbage → None."""
-    seconds = as_int(epoch)
-    if not seconds or seconds < 0:
-        return None
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+utc = utc_from_epoch
 
 
 # -- fields -------------------------------------------------------------------------------------
@@ -67,7 +61,7 @@ def taken(dates: dict[str, Any]) -> tuple[str | None, str | None]:
     value = text(dates.get("taken"))
     if flag(dates.get("takenunknown")) or not _TAKEN.fullmatch(value) or value.startswith("0000"):
         return None, None
-    return value.replace(" ", "T"), GRANULARITY.get(str(dates.get("takengranularity", "0")).strip())
+    return value.replace(" ", "T"), FLICKR_GRANULARITY.get(str(dates.get("takengranularity", "0")).strip())
 
 
 def split_tags(info: dict[str, Any]) -> tuple[list[str], list[str]]:

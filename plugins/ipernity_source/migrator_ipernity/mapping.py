@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import mimetypes
-from datetime import UTC, datetime
 from typing import Any
 
 from migrator import AlbumRef, Comment, Document, FileInfo, Geo, Note, Visibility
+from migrator.dates import utc_from_epoch, wall_clock
 from migrator.errors import DocumentError
 from migrator.licenses import IPERNITY, canonical
 
@@ -15,31 +15,12 @@ from .client import as_float, as_int, as_str, flag, items_of, obj
 MEDIA = {"photo", "video", "audio", "other"}
 
 
-def utc_iso(epoch: Any) -> str | None:
-    """Epoch seconds (string or number) → "YYYY-MM-DDTHH:MM:SSZ"; 0 or garbage → None."""
-    seconds = as_int(epoch)
-    if not seconds or seconds < 0:
-        return None
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+utc_iso = utc_from_epoch
 
 
 def taken(created: Any) -> tuple[str | None, str | None]:
     """ipernity's local `YYYY-MM-DD HH:MM:SS` (zeros = unknown parts) → ISO local time and granularity."""
-    text = as_str(created).strip()
-    try:
-        date, _, clock = text.partition(" ")
-        year, month, day = (int(p) for p in date.split("-"))
-        hour, minute, second = (int(p) for p in (clock or "00:00:00").split(":"))
-    except ValueError:
-        return None, None
-    if year == 0:
-        return None, None
-    granularity = "year" if month == 0 else "month" if day == 0 else "second"
-    try:
-        value = datetime(year, month or 1, day or 1, hour, minute, second)
-    except ValueError:
-        return None, None
-    return value.strftime("%Y-%m-%dT%H:%M:%S"), granularity
+    return wall_clock(created)
 
 
 def tags(doc: dict[str, Any]) -> list[str]:

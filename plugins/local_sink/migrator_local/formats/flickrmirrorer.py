@@ -9,12 +9,12 @@ import json
 import mimetypes
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from migrator import AlbumRef, Container, Document, FileInfo, Geo, Item, Visibility
+from migrator.dates import FLICKR_GRANULARITY, utc_from_epoch
 from migrator.errors import DocumentError
 from migrator.licenses import FLICKR, canonical
 
@@ -23,7 +23,6 @@ from ..fsops import Tree, is_file, list_names
 from . import Listed, item_from_file
 
 SOURCE = "flickr"
-GRANULARITY = {"0": "second", "4": "month", "6": "year", "8": "circa"}
 METADATA = ".metadata"
 
 
@@ -34,12 +33,7 @@ def content(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def utc(epoch: Any) -> str | None:
-    try:
-        seconds = int(str(epoch))
-    except ValueError:
-        return None
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if seconds > 0 else None
+utc = utc_from_epoch
 
 
 def tags(raw: dict[str, Any]) -> list[str]:
@@ -54,7 +48,7 @@ def taken(raw: dict[str, Any]) -> tuple[str | None, str | None]:
     text = str(raw.get("datetaken") or "")
     if str(raw.get("datetakenunknown", "0")) == "1" or len(text) != 19 or text.startswith("0000"):
         return None, None
-    return text.replace(" ", "T"), GRANULARITY.get(str(raw.get("datetakengranularity", "0")))
+    return text.replace(" ", "T"), FLICKR_GRANULARITY.get(str(raw.get("datetakengranularity", "0")))
 
 
 def geo(raw: dict[str, Any]) -> Geo | None:

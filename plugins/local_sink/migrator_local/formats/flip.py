@@ -11,12 +11,12 @@ import json
 import mimetypes
 import re
 from collections.abc import Iterator
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from migrator import AlbumRef, Container, Document, FileInfo, Item, Visibility
+from migrator.dates import wall_clock
 from migrator.errors import DocumentError
 
 from ..fsops import Tree, is_file, list_names
@@ -33,17 +33,8 @@ def album_id(title: str) -> str:
 
 
 def taken(date: Any) -> tuple[str | None, str | None]:
-    """flip's `YYYY-MM-DD HH:MM:SS` (zeros: unknown parts) → local ISO time and its granularity."""
-    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})", str(date or "").strip())
-    if match is None or int(match[1]) == 0:
-        return None, None
-    year, month, day, hour, minute, second = (int(g) for g in match.groups())
-    granularity = "year" if month == 0 else "month" if day == 0 else "second"
-    try:
-        value = datetime(year, month or 1, day or 1, hour, minute, second)
-    except ValueError:
-        return None, None
-    return value.strftime("%Y-%m-%dT%H:%M:%S"), granularity
+    """flip's `date` (ipernity's date taken; zeros: unknown parts) → local ISO time and its granularity."""
+    return wall_clock(date)
 
 
 def _natural(name: str) -> tuple[int, str]:
