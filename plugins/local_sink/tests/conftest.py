@@ -1,5 +1,5 @@
-"""Fixtures for the local plugin: an isolated home, the core's JSON-file test source, a CLI runner,
-and in-process helpers that drive LocalSink / LocalSource without a state store."""
+"""Fixtures for the local plugin: a CLI runner with the JSON-file test source (the isolated `home` and
+the pip-installed `plugin_site` come from the root conftest)."""
 
 from __future__ import annotations
 
@@ -13,29 +13,6 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # for `import local_helpers`
-MEMPLUGIN = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "memplugin"
-
-
-@pytest.fixture(scope="session")
-def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The core's third-party test plugin (source `jsonfile`), pip-installed into its own folder."""
-    target = tmp_path_factory.mktemp("site")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--target", str(target), str(MEMPLUGIN)], check=True,
-                   env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
-    return target
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
-        monkeypatch.setenv(var, str(tmp_path / var.lower()))
-    monkeypatch.setenv("MIGRATOR_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    for var in list(os.environ):
-        if var.startswith(("MIGRATOR_", "IPERNITY_", "FLICKR_")) and var != "MIGRATOR_CONFIG_DIR":
-            monkeypatch.delenv(var)
-    return tmp_path
 
 
 class Cli:
