@@ -268,3 +268,58 @@ def test_events_reach_observer_plugins(cli, data, home):
 def test_status_without_state(cli, home):
     result = cli("status", "--state", str(home / "none.sqlite3"))
     assert result.returncode == 0 and "no state yet" in result.stdout
+
+
+def test_ctrl_c_saves_progress_and_exits_130(cli, home):
+    import signal
+
+    data = write_json(home / "docs.json", dataset(n=40))
+    state = home / "state.sqlite3"
+    args = ["run", "jsonfile", "folder", "-o", f"jsonfile.file={data}", "-o", f"folder.path={home / 'out'}",
+            "-o", "folder.sleep=0.1", "--state", str(state)]
+    proc = subprocess.Popen([sys.executable, "-m", "migrator", *args], env=cli.env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=home)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list((home / "out").glob("*.json"))) < 3:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    done = done_ids(state)
+    assert 3 <= len(done) < 39
+    assert {p.name[4:-5] for p in (home / "out").glob("mem-*.json")} >= done
+    result = run(cli, data, home / "out")
+    assert result.returncode == 0, result.stderr
+    assert len(done_ids(state)) == 39
+
+
+def test_progress_line_on_a_terminal():
+    import io
+
+    from migrator.progress import Progress
+
+    stream = io.StringIO()
+    progress = Progress(stream=stream, live=True)
+    progress.set_total(4)
+    progress.add_bytes(2_500_000)
+    progress.advance("new      mem:1 'one'")
+    progress.advance()
+    progress.close()
+    text = stream.getvalue()
+    assert "new      mem:1 'one'\n" in text
+    assert "[2/4]" in text and "2.5 MB" in text and "ETA" in text
+    assert text.endswith("\r\033[K")  # the live line is wiped at the end
+
+
+def test_plain_lines_when_not_a_terminal():
+    import io
+
+    from migrator.progress import Progress
+
+    stream = io.StringIO()
+    progress = Progress(stream=stream, live=False)
+    progress.set_total(2)
+    progress.advance("new      mem:1 'one'")
+    progress.close()
+    assert stream.getvalue() == "new      mem:1 'one'\n"
