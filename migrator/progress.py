@@ -57,6 +57,11 @@ class Progress:
         if not self.quiet:
             self._print(line)
 
+    def warn(self, line: str) -> None:
+        """A warning: shown unless quiet (the report keeps it either way)."""
+        if not self.quiet:
+            self._print(line)
+
     def detail(self, line: str) -> None:
         if self.verbose:
             self._print(line)

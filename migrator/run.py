@@ -190,15 +190,16 @@ class Runner:
                 for entry in self.source.entries():
                     if self._stop is not None:
                         break
+                    previous = self._previous("document", entry.source, entry.id)
+                    unchanged = self._unchanged_before_load(entry, previous)
+                    if not unchanged and self.options.limit is not None and selected >= self.options.limit:
+                        break
                     index = self._bookmarks.listed(entry)
                     self.report.counts["listed"] += 1
-                    previous = self._previous("document", entry.source, entry.id)
-                    if self._unchanged_before_load(entry, previous):
+                    if unchanged:
                         self._known_outcome(entry, previous)
                         self._bookmarks.complete(index)
                         continue
-                    if self.options.limit is not None and selected >= self.options.limit:
-                        break
                     selected += 1
                     if self.options.dry_run:
                         self.report.would.append({"source": entry.source, "id": entry.id, "title": entry.title})
@@ -399,7 +400,7 @@ class Runner:
                 self.report.warnings.append({"source": doc.source, "id": doc.id, "title": doc.title,
                                              "sink": sink, "warning": warning})
         for warning in stored.warnings:
-            self.progress.error(f"warning: {doc.key} {doc.title!r} → {sink}: {warning}")
+            self.progress.warn(f"warning: {doc.key} {doc.title!r} → {sink}: {warning}")
         self._hook("document_migrated", document=doc, sink=sink, outcome=stored)
 
     def _skipped(self, doc: Document, sink: str, reason: str) -> None:
