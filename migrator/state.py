@@ -52,10 +52,13 @@ def default_path() -> Path:
 
 
 class RunLock:
-    """An exclusive lock beside the state file; the OS drops it if the process dies."""
+    """An exclusive lock beside `path` (the state file, a backup folder's marker); the OS drops it if the
+    process dies. Plugins use it too, e.g. so two runs never write into one backup folder."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, what: str = "the state store",
+                 hint: str = "or pass --state FILE to use a different store", shown: Path | None = None) -> None:
         self.path = path.with_name(path.name + ".lock")
+        self.target, self.what, self.hint = shown or path, what, hint
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -65,8 +68,8 @@ class RunLock:
         except OSError:
             os.close(self._fd)
             self._fd = None
-            raise UsageError(f"another migrator run is using the state store {self.path.with_suffix('')}; "
-                             "wait for it to finish (or pass --state FILE to use a different store)") from None
+            raise UsageError(f"another migrator run is using {self.what} {self.target}; wait for it to finish "
+                             f"({self.hint})") from None
         os.ftruncate(self._fd, 0)
         os.write(self._fd, str(os.getpid()).encode())
 

@@ -13,6 +13,7 @@ from typing import IO, Any
 from migrator import Container, Item, Option, Sink, Stored, StoredRecord
 from migrator.errors import DocumentError, ServiceStopped, UsageError
 from migrator.records import dumps
+from migrator.state import RunLock
 
 from . import layout, xmp
 from .adopt import Announced, Known, OldBackups, verify
@@ -86,6 +87,9 @@ class LocalSink(Sink):
         self.old = OldBackups(self.tree)
         if self.context.dry_run:
             return
+        self.lock = RunLock(self.tree.folder(META) / "folder", "the backup folder", "one run per folder at a time",
+                            shown=self.tree.root)
+        self.lock.acquire()
         write_marker(self.tree, self.writer)
         self.index.load()
         for part in clean_parts(self.tree.root, self.index.top_folders()):
@@ -106,6 +110,8 @@ class LocalSink(Sink):
         writer.abandon()  # a clean stop leaves no .part behind
         if not self.context.dry_run:
             self.index.save()
+        with contextlib.suppress(AttributeError):
+            self.lock.release()
 
     def finish(self) -> None:
         try:

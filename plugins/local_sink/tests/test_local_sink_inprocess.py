@@ -208,6 +208,7 @@ def test_a_hostile_index_is_ignored_not_followed(tmp_path):
     sink.store_container(Container("album", "mem", "a1", "A", members=["1"]), None)
     sink.finish()
     assert [p.name for p in (tmp_path / "elsewhere").iterdir()] == ["x [1].jpg.part"]
+    sink.close()
     (out / ".migrator" / "index.json").write_text("{ not json")
     assert make_sink(out).index.get("mem", "1").stem == "mem/2019/2019-05-01 Photo 1 [1]"  # rebuilt from sidecars
 
