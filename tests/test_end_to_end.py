@@ -196,3 +196,38 @@ def test_flip_folder_replayed_to_flickr_adopting_flop_uploads(cli, home):
         assert_on_flickr(account, state, full=False)  # flip kept no tags and no posted date
         for photo in state["photos"]:
             assert any(t == machine_tag("ipernity", t.split("=", 1)[1]) for t in photo["machine_tags"])
+
+
+def test_flickr_mirror_adopts_a_flickrmirrorer_folder(cli, home, monkeypatch):
+    """A flickrmirrorer user switching: the photos already mirrored are not downloaded again."""
+    from migrator_flickr.sandbox import build_seeded_account
+    from migrator_flickr.sandbox import server as flickr_server
+
+    originals: list[str] = []
+    serve = flickr_server._Handler.do_GET
+
+    def counting_get(handler):
+        if "_o." in handler.path or "/play/orig/" in handler.path:
+            originals.append(handler.path)
+        return serve(handler)
+
+    monkeypatch.setattr(flickr_server._Handler, "do_GET", counting_get)
+    with FlickrSandbox(seed=0, account=build_seeded_account(0)) as fl:
+        mirror = home / "mirror"
+        (mirror / "photostream").mkdir(parents=True)
+        photos = [p for p in fl.account.photos.values() if p.media == "photo"]
+        for photo in photos:  # flickrmirrorer's layout: photostream/<id>.<format> + .metadata
+            name = f"{photo.id}.{photo.original_format}"
+            (mirror / "photostream" / name).write_bytes(photo.read_original())
+            (mirror / "photostream" / f"{name}.metadata").write_text(json.dumps({"id": photo.id,
+                                                                                 "title": photo.title}))
+        token, secret = fl.grant_token("read")
+        result = cli("run", "flickr", "local", "-o", f"local.path={mirror}", "-o", f"flickr.api_key={fl.api_key}",
+                     "-o", f"flickr.api_secret={fl.api_secret}", "-o", f"flickr.oauth_token={token}",
+                     "-o", f"flickr.oauth_token_secret={secret}", "-o", f"flickr.rest_url={fl.rest_url}",
+                     "-o", f"flickr.oauth_url={fl.oauth_url}", "-o", "flickr.rate=0", "--state", str(home / "s"),
+                     env=ALL)
+        assert result.returncode == 0, result.stderr
+        videos = [p for p in fl.account.photos.values() if p.media == "video"]
+        assert len(originals) == len(videos)  # only what the mirror lacked
+        assert len(list((mirror / "flickr").rglob("*].json"))) == len(photos) + len(videos)
