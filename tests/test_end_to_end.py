@@ -188,10 +188,12 @@ def test_flip_folder_replayed_to_flickr_adopting_flop_uploads(cli, home):
         (flip / "flickr_last_doc").write_text("5")
         fl.reset_counters()
         result = cli("run", "local", "flickr", "-o", f"local.path={flip}", *flickr_args(fl),
-                     "--state", str(home / "s"), env=ALL)
+                     "--state", str(home / "s"), "--report", str(home / "r.json"), env=ALL)
         assert result.returncode == 0, result.stderr
         media = [d for d in account.docs if d.media in ("photo", "video")]
         assert fl.calls["upload"] == len(media) - len(flop)
+        uploaded = sum(d.original.bytes for d in media if d not in flop)
+        assert json.loads((home / "r.json").read_text())["bytes"] == uploaded
         state = fl.state()
         assert_on_flickr(account, state, full=False)  # flip kept no tags and no posted date
         for photo in state["photos"]:

@@ -80,7 +80,7 @@ class FlickrSink(Sink):
         self._flop: dict[tuple[str, str], list[str]] = {}
         self._set_titles: dict[str, list[str]] | None = None
         self._photo_sets: dict[str, set[str]] = {}
-        self._workdir = Path(tempfile.mkdtemp(prefix="flickr-spool-", dir=self.context.workdir))
+        self._workdir = _spool_folder(Path(self.context.workdir))
 
     def account(self) -> str:
         return self.nsid
@@ -113,7 +113,8 @@ class FlickrSink(Sink):
         want = self._wanted(doc)
         photo_id, have = self._existing(doc, key, previous)
         warnings: list[str] = []
-        if photo_id is None:
+        fresh = photo_id is None
+        if fresh:
             photo_id = self._upload(item, key, want)
             have = {k: want[k] for k in ("title", "description", "tags", "perms", "safety")}
             have["license"] = ALL_RIGHTS_RESERVED
@@ -124,7 +125,7 @@ class FlickrSink(Sink):
                     previous.size and doc.file.size != previous.size:
                 warnings.append("the original changed at the source; Flickr keeps the first upload")
         self._apply(photo_id, want, have, warnings)
-        self._place_in_albums(doc, photo_id, have.get("albums", []))
+        self._place_in_albums(doc, photo_id, have.get("albums", []), fresh)
         want["albums"] = [f"{doc.source}:{a.id}" for a in doc.albums]
         size = doc.file.size if doc.file else None
         return Stored(ref=photo_id, status=status, size=size, data=want, warnings=warnings)
@@ -162,6 +163,7 @@ class FlickrSink(Sink):
             except (requests.ConnectionError, requests.Timeout) as exc:  # lost answer: look before a retry
                 raise TransientError(f"upload interrupted ({type(exc).__name__}); will check Flickr before "
                                      "uploading again") from None
+            self.context.add_bytes(os.fstat(fileobj.fileno()).st_size)
         self.context.memory_set(f"photo:{key}", photo_id)
         self.context.memory_delete(f"intent:{key}")
         self.context.memory_set("account_known", True)
@@ -327,13 +329,14 @@ class FlickrSink(Sink):
             return self._flags[flag]
 
     # -- albums -----------------------------------------------------------------------------------
-    def _place_in_albums(self, doc: Document, photo_id: str, already: list[str]) -> None:
+    def _place_in_albums(self, doc: Document, photo_id: str, already: list[str], fresh: bool) -> None:
         for album in doc.albums:
             album_key = f"{doc.source}:{album.id}"
             if album_key in already:
                 continue
             with self._lock:
-                set_id = self._set_for(album_key, album.title, photo_id)
+                # a photo uploaded just now is in no set yet: only the title can find an older set
+                set_id = self._set_for(album_key, album.title, None if fresh else photo_id)
                 if set_id is None:
                     self._create_set(album_key, album.title, photo_id)
                     continue
@@ -348,7 +351,7 @@ class FlickrSink(Sink):
                     raise DocumentError(f"cannot add the photo to set {set_id} ({exc.message})") from None
             self.context.memory_set(f"set_dirty:{album_key}", True)
 
-    def _set_for(self, album_key: str, title: str, photo_id: str) -> str | None:
+    def _set_for(self, album_key: str, title: str, photo_id: str | None) -> str | None:
         """The photoset of an album: remembered, or found again from its members or a unique title."""
         remembered = self.context.memory_get(f"set:{album_key}")
         if remembered:
@@ -356,7 +359,8 @@ class FlickrSink(Sink):
         intent = self.context.memory_get(f"set_intent:{album_key}")
         if intent is None and self._known_before("sets_known"):
             return None
-        found = self._find_set(title, [photo_id, *([intent["primary"]] if intent else [])])
+        members = [p for p in (photo_id, intent["primary"] if intent else None) if p]
+        found = self._find_set(title, members)
         if found:
             self.context.memory_set(f"set:{album_key}", found)
         return found
@@ -461,6 +465,27 @@ class FlickrSink(Sink):
     @classmethod
     def sandbox(cls, workdir: Path) -> contextlib.AbstractContextManager[dict[str, Any]]:
         return _sandbox(workdir)
+
+
+def _spool_folder(workdir: Path) -> Path:
+    """A private folder for originals spooled before upload; ones left by killed runs are removed."""
+    for stale in workdir.glob("flickr-spool-*"):
+        pid = stale.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    folder = workdir / f"flickr-spool-{os.getpid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _epoch(iso_utc: str | None) -> int | None:
