@@ -1,0 +1,234 @@
+"""Drives sources and sinks in process exactly as the run loop does, against a real state store."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .. import options as opts
+from ..errors import DocumentError, SkipDocument
+from ..plugin import Context, Sink, Source, Stored, StoredRecord
+from ..plugins import load
+from ..records import Container, Entry, Item
+from ..run import fingerprint
+from ..state import StateStore
+
+P = TypeVar("P", Source, Sink)
+T = TypeVar("T")
+MIN_SECRET = 4  # shorter values would "appear" everywhere by chance
+
+
+def plugin_class(spec: str | type, kind: str) -> type:
+    """A plugin class given as itself or by its registered name (which also checks the registration)."""
+    if isinstance(spec, type):
+        return spec
+    registry = load()
+    return (registry.sink if kind == "sink" else registry.source)(spec).cls
+
+
+def error_text(exc: BaseException) -> str:
+    """Everything a user may see of an exception: its message, repr and the chain a traceback shows."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        parts += [str(current), repr(current)]
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return "\n".join(parts)
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.messages.append(record.getMessage())
+        except Exception:  # a broken log call is not ours to judge here
+            pass
+
+
+class Harness:
+    """One state store in `root` and the plugins opened against it (closed by `shutdown()`).
+
+    `sink()`/`source()` instantiate with resolved options and a Context, call open(), account() and
+    context.bind(store, account, chain) like `migrator run`; `store()`/`store_container()` call the sink
+    and record the outcome in the state like the run loop, so the next call's `previous` is real.
+    Every exception that passes through is checked for secret option values.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.state = StateStore(self.root / "state.sqlite3")
+        self.secrets: set[str] = set()
+        self.opened: list[Source | Sink] = []
+        self.contexts: list[Context] = []
+        self.accounts: dict[int, str] = {}  # id(plugin) → what its account() said
+        self.chains: dict[int, str] = {}  # id(plugin) → the chain its context is bound to (bookmarks)
+        self._log = _Records()
+        logging.getLogger().addHandler(self._log)
+
+    # -- plugins ----------------------------------------------------------------------------------
+    def instantiate(self, cls: type[P], role: str, options: dict[str, Any], dry_run: bool = False) -> P:
+        """The plugin as `migrator run` builds it: options resolved (only these, no environment, no
+        config file), secrets remembered, a Context with its own config and work folders."""
+        known = {cls.name: {o.name for o in cls.options}}
+        opts.validate_names({cls.name: options}, known, f"conformance options for {cls.name}")
+        values = opts.resolve(cls.name, cls.options, options, {}, environ={})
+        self.secrets |= {str(values[o.name]) for o in cls.options
+                         if o.secret and values[o.name] is not None and len(str(values[o.name])) >= MIN_SECRET}
+        for folder in ("config", "work"):
+            (self.root / folder).mkdir(exist_ok=True)
+        context = Context(cls.name, role, dry_run=dry_run, config_dir=self.root / "config",
+                          workdir=self.root / "work", calls=Counter())
+        self.contexts.append(context)
+        return cls(values, context)
+
+    def open(self, plugin: P) -> P:
+        """open(), account(), context.bind(): what the run loop does before the first document."""
+        self.call(plugin.open)
+        self.opened.append(plugin)
+        account = self.call(plugin.account)
+        assert isinstance(account, str), f"{plugin.context.name}.account() returned {account!r}, not a str"
+        self.accounts[id(plugin)] = account
+        name = plugin.context.name
+        chain = f"{name}@{account}>conformance" if plugin.context.role == "source" else f"conformance>{name}@{account}"
+        self.chains[id(plugin)] = chain
+        plugin.context.bind(self.state, account, chain)
+        return plugin
+
+    def sink(self, cls: type[Sink], options: dict[str, Any], dry_run: bool = False) -> Sink:
+        return self.open(self.instantiate(cls, "sink", options, dry_run))
+
+    def source(self, cls: type[Source], options: dict[str, Any], dry_run: bool = False) -> Source:
+        return self.open(self.instantiate(cls, "source", options, dry_run))
+
+    def close(self, plugin: Source | Sink) -> None:
+        """close(), once (the run loop never closes a plugin twice)."""
+        if plugin in self.opened:
+            self.opened.remove(plugin)
+            self.call(plugin.close)
+
+    def shutdown(self) -> None:
+        try:
+            while self.opened:
+                self.close(self.opened[-1])
+        finally:
+            logging.getLogger().removeHandler(self._log)
+            self.state.close()
+
+    # -- the run loop's steps -----------------------------------------------------------------------
+    def previous(self, sink: Sink, kind: str, source: str, record_id: str) -> StoredRecord | None:
+        return self.state.get(kind, source, record_id, sink.context.name, self.accounts[id(sink)])
+
+    def store(self, sink: Sink, item: Item) -> Stored:
+        """sink.store(item, previous) with `previous` from the state, the outcome marked as the run loop
+        does. The returned Stored's status is the one the run counts ("new" over a done record counts
+        as "updated"). Unlike the run loop this always calls store(), never reuse()."""
+        doc = item.document
+        name, account = sink.context.name, self.accounts[id(sink)]
+        prev = self.previous(sink, "document", doc.source, doc.id)
+        try:
+            stored = self.call(sink.store, item, prev)
+        except SkipDocument as exc:
+            self.state.mark("document", doc.source, doc.id, name, account, "skipped", title=doc.title,
+                            updated_at=doc.updated_at, fingerprint=fingerprint(doc), error=str(exc))
+            raise
+        except DocumentError as exc:
+            self.state.mark("document", doc.source, doc.id, name, account, "failed", title=doc.title, error=str(exc))
+            raise
+        self._check_stored(sink, stored)
+        status = stored.status if stored.status in ("new", "updated", "unchanged") else "new"
+        if status == "new" and prev is not None and prev.status == "done":
+            status = "updated"
+        self.state.mark("document", doc.source, doc.id, name, account, "done", title=doc.title, ref=stored.ref,
+                        size=stored.size, sha256=stored.sha256, updated_at=doc.updated_at,
+                        fingerprint=fingerprint(doc), data=stored.data)
+        return Stored(stored.ref, status, stored.size, stored.sha256, stored.data, stored.warnings)
+
+    def reuse(self, sink: Sink, item: Item) -> None:
+        """What the run loop does for a document unchanged since the sink stored it."""
+        doc = item.document
+        prev = self.previous(sink, "document", doc.source, doc.id)
+        assert prev is not None and prev.done, f"{doc.key} was not stored before reuse()"
+        self.call(sink.reuse, item, prev)
+
+    def store_container(self, sink: Sink, container: Container) -> Stored:
+        """sink.store_container(container, previous), marked in the state; status counted as for documents."""
+        name, account = sink.context.name, self.accounts[id(sink)]
+        prev = self.previous(sink, container.kind, container.source, container.id)
+        try:
+            stored = self.call(sink.store_container, container, prev)
+        except SkipDocument as exc:
+            self.state.mark(container.kind, container.source, container.id, name, account, "skipped",
+                            title=container.title, fingerprint=fingerprint(container), error=str(exc))
+            raise
+        except DocumentError as exc:
+            self.state.mark(container.kind, container.source, container.id, name, account, "failed",
+                            title=container.title, error=str(exc))
+            raise
+        self._check_stored(sink, stored)
+        status = "updated" if stored.status == "new" and prev is not None and prev.status == "done" else stored.status
+        self.state.mark(container.kind, container.source, container.id, name, account, "done",
+                        title=container.title, ref=stored.ref, updated_at=container.updated_at,
+                        fingerprint=fingerprint(container), data=stored.data)
+        return Stored(stored.ref, status, stored.size, stored.sha256, stored.data, stored.warnings)
+
+    def finish(self, sink: Sink) -> None:
+        self.call(sink.finish)
+
+    def call(self, fn: Callable[..., T], *args: Any, what: str | None = None) -> T:
+        """Call a plugin method; an exception leaving it must not carry a secret."""
+        try:
+            return fn(*args)
+        except BaseException as exc:
+            self.assert_no_secret(error_text(exc), f"the {type(exc).__name__} raised by {what or _name(fn)}")
+            raise
+
+    # -- checks -------------------------------------------------------------------------------------
+    @staticmethod
+    def _check_stored(sink: Sink, stored: Any) -> None:
+        where = f"{sink.context.name}.store"
+        assert isinstance(stored, Stored), f"{where} returned {stored!r}, not a migrator.Stored"
+        assert isinstance(stored.ref, str), f"{where}: Stored.ref {stored.ref!r} is not a str"
+        assert stored.status in ("new", "updated", "unchanged"), f"{where}: unknown status {stored.status!r}"
+        try:
+            json.dumps(stored.data)
+        except (TypeError, ValueError) as exc:
+            raise AssertionError(f"{where}: Stored.data is not JSON-able ({exc}); the state keeps it as JSON") from None
+        assert all(isinstance(w, str) for w in stored.warnings), f"{where}: Stored.warnings must be strings"
+
+    def assert_no_secret(self, text: str, where: str) -> None:
+        for secret in self.secrets:
+            assert secret not in text, f"a secret option value appears in {where}"
+
+    def assert_secrets_kept(self) -> None:
+        """No secret in the state file, the plugins' warnings or log records that reached the root logger."""
+        with sqlite3.connect(self.state.path) as db:
+            rows = db.execute("SELECT * FROM records").fetchall() + db.execute("SELECT * FROM memory").fetchall()
+        db.close()
+        self.assert_no_secret("\n".join(map(str, rows)), "the state store (records or plugin memory)")
+        for context in self.contexts:
+            self.assert_no_secret("\n".join(context.warnings), f"{context.name}'s context.warn() messages")
+        self.assert_no_secret("\n".join(self._log.messages), "log messages")
+
+    def entries(self, source: Source) -> list[Entry]:
+        """Everything source.entries() yields, listed to the end."""
+        return self.call(lambda: list(source.entries()), what=f"{source.context.name}.entries()")
+
+    def containers(self, source: Source) -> list[Container]:
+        return self.call(lambda: list(source.containers()), what=f"{source.context.name}.containers()")
+
+
+def _name(fn: Callable[..., Any]) -> str:
+    owner = getattr(fn, "__self__", None)
+    plugin = getattr(getattr(owner, "context", None), "name", None) or getattr(owner, "__name__", "plugin")
+    return f"{plugin}.{getattr(fn, '__name__', 'call')}()"

@@ -1,0 +1,238 @@
+"""The checks every source passes (see `SourceConformance`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from ..plugin import Source
+from ..records import CHUNK, MEDIA, Container, Document, Entry, Item, Original, dumps, json_schema
+from .base import Conformance
+from .harness import Harness, plugin_class
+from .sink import wrong_secrets
+
+try:  # a test extra: without it the schema checks are skipped, the rest still runs
+    import jsonschema
+except ImportError:  # pragma: no cover
+    jsonschema = None
+
+
+def validate(kind: str, data: dict[str, Any]) -> None:
+    if jsonschema is None:
+        return
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(json_schema(kind)).iter_errors(data))
+    assert error is None, f"{kind} {data.get('id')!r} does not match migrator/schema/{kind}.schema.json: " \
+                          f"{error.message} at {'/'.join(map(str, error.absolute_path))}"
+
+
+class SourceConformance(Conformance):
+    """Subclass it in a module named `test_*.py`, in a class named `Test*`:
+
+        class TestMySource(SourceConformance):
+            source = "mysource"                  # the registered name, or the Source class itself
+
+            @pytest.fixture
+            def source_options(self, tmp_path):  # option values for a small, non-empty account
+                return {"path": make_some_documents(tmp_path)}
+
+    `unlisted_members = "why"` allows containers to name documents the listing does not hold.
+    """
+
+    source: ClassVar[str | type[Source]]
+    unlisted_members: ClassVar[str | None] = None
+
+    @pytest.fixture
+    def source_options(self) -> dict[str, Any]:
+        pytest.fail(f"{type(self).__name__} must define a `source_options` fixture returning the source's options")
+
+    @pytest.fixture
+    def harness(self, source_options: dict[str, Any], tmp_path: Path) -> Iterator[Harness]:
+        h = Harness(tmp_path / "harness")
+        yield h
+        h.shutdown()
+
+    @pytest.fixture
+    def source_class(self, source_options: dict[str, Any]) -> type[Source]:
+        return plugin_class(self.source, "source")
+
+    @pytest.fixture
+    def make_source(self, source_options: dict[str, Any], harness: Harness,
+                    source_class: type[Source]) -> Callable[..., Source]:
+        """`make_source(dry_run=False, **option_overrides)`: a new source, opened and bound to the state."""
+
+        def make(dry_run: bool = False, **overrides: Any) -> Source:
+            return harness.source(source_class, {**source_options, **overrides}, dry_run=dry_run)
+
+        return make
+
+    @pytest.fixture
+    def listed(self, make_source: Callable[..., Source], harness: Harness) -> tuple[Source, list[Entry]]:
+        source = make_source()
+        entries = harness.entries(source)
+        assert entries, f"{source.context.name} listed nothing: give the conformance test a non-empty account"
+        return source, entries
+
+    @staticmethod
+    def load(harness: Harness, entry: Entry) -> Item:
+        item = harness.call(entry.load, what=f"Entry.load() of {entry.key}")
+        assert isinstance(item, Item), f"{entry.key}: load() returned {item!r}, not a migrator.Item"
+        return item
+
+    # -- the checks -----------------------------------------------------------------------------------
+    def test_open_account_close(self, make_source: Callable[..., Source], harness: Harness) -> None:
+        first = make_source()
+        harness.close(first)
+        second = make_source()
+        a, b = harness.accounts[id(first)], harness.accounts[id(second)]
+        assert a == b, f"account() differs between two instances with the same options: {a!r} != {b!r}"
+        harness.close(second)
+        dry = make_source(dry_run=True)  # `--dry-run` lists too
+        assert harness.entries(dry), "nothing listed in a dry run"
+        harness.close(dry)
+
+    def test_entries(self, listed: tuple[Source, list[Entry]], harness: Harness) -> None:
+        """Entries with source and id, unique, ascending bookmarks, a total that matches."""
+        source, entries = listed
+        for entry in entries:
+            assert isinstance(entry, Entry), f"entries() yielded {entry!r}, not a migrator.Entry"
+            assert isinstance(entry.source, str) and entry.source, f"{entry!r}: empty source"
+            assert isinstance(entry.id, str) and entry.id, f"{entry!r}: empty id"
+            assert callable(entry.load), f"{entry.key}: load is not callable"
+            assert entry.updated_at is None or isinstance(entry.updated_at, str), f"{entry.key}: updated_at not a str"
+            assert entry.bookmark is None or isinstance(entry.bookmark, str), f"{entry.key}: bookmark not a str"
+            assert entry.size is None or (isinstance(entry.size, int) and entry.size >= 0), f"{entry.key}: size"
+            assert isinstance(entry.title, str), f"{entry.key}: title is not a str"
+        keys = [e.key for e in entries]
+        assert len(set(keys)) == len(keys), f"entries listed twice: {sorted({k for k in keys if keys.count(k) > 1})}"
+        marks = [e.bookmark for e in entries if e.bookmark is not None]
+        assert all(a < b for a, b in zip(marks, marks[1:])), \
+            "bookmarks must strictly ascend in listing order (the core saves the last one of a completed prefix)"
+        total = harness.call(source.total)
+        assert total is None or total == len(entries), f"total() said {total}, entries() listed {len(entries)}"
+
+    def test_documents_round_trip(self, listed: tuple[Source, list[Entry]], harness: Harness) -> None:
+        """Each loaded document is the entry's, survives JSON and matches the JSON Schema."""
+        _, entries = listed
+        for entry in entries:
+            item = self.load(harness, entry)
+            doc = item.document
+            assert isinstance(doc, Document), f"{entry.key}: Item.document is {type(doc).__name__}"
+            assert (doc.source, doc.id) == (entry.source, entry.id), \
+                f"entry {entry.key} loaded document {doc.key}: the state is keyed by the entry, sinks by the record"
+            assert doc.media in MEDIA, f"{doc.key}: media {doc.media!r}"
+            data = json.loads(dumps(doc))
+            assert Document.from_json(data) == doc, f"{doc.key} changes through its JSON form (tuples? NaN?)"
+            validate("document", data)
+            assert item.original is None or isinstance(item.original, Original), f"{doc.key}: original type"
+        again = self.load(harness, entries[0])
+        assert again.document == self.load(harness, entries[0]).document, "loading twice gives other records"
+
+    def test_originals_readable(self, listed: tuple[Source, list[Entry]], harness: Harness) -> None:
+        """Every original streams in chunks to its announced size (and hash), afresh on each open()."""
+        _, entries = listed
+        checked = 0
+        for entry in entries:
+            item = self.load(harness, entry)
+            if item.original is None:
+                continue
+            size, digest = read_original(harness, item.original, entry.key)
+            for what, announced in (("Original.size", item.original.size), ("Entry.size", entry.size),
+                                    ("FileInfo.size", item.document.file.size if item.document.file else None)):
+                assert announced is None or announced == size, f"{entry.key}: {what} {announced}, read {size} bytes"
+            if checked == 0:
+                assert read_original(harness, item.original, entry.key) == (size, digest), \
+                    f"{entry.key}: a second open() gave other bytes (each open() must be a fresh stream)"
+            checked += 1
+        assert checked, "no listed document has an original: give the conformance test some files"
+
+    def test_containers(self, listed: tuple[Source, list[Entry]], harness: Harness) -> None:
+        """Containers survive JSON, match the schema and name only listed documents and containers;
+        documents' album references agree with the albums."""
+        source, entries = listed
+        containers = harness.containers(source)
+        ids = {(e.source, e.id) for e in entries}
+        by_key = {}
+        for c in containers:
+            assert isinstance(c, Container), f"containers() yielded {c!r}"
+            data = json.loads(dumps(c))
+            assert Container.from_json(data) == c, f"container {c.key} changes through its JSON form"
+            validate("container", data)
+            assert c.key not in by_key, f"container {c.key} listed twice"
+            by_key[c.key] = c
+        container_ids = {(c.source, c.id) for c in containers}
+        for c in containers:
+            pool = ids if c.member_kind == "document" else container_ids
+            unknown = [m for m in c.members if (c.source, m) not in pool]
+            assert not unknown or self.unlisted_members, (
+                f"{c.key} names {c.member_kind}s the source did not list: {unknown[:10]} (set `unlisted_members` "
+                "to the reason if that is intended)")
+            assert len(set(c.members)) == len(c.members), f"{c.key} names a member twice"
+        albums = {(c.source, c.id): c for c in containers if c.member_kind == "document"}
+        for entry in entries:
+            doc = self.load(harness, entry).document
+            for ref in doc.albums:
+                album = albums.get((doc.source, ref.id))
+                if album is None:
+                    assert self.unlisted_members, f"{doc.key} is in album {ref.id!r}, which containers() did not list"
+                    continue
+                assert doc.id in album.members, f"{doc.key} says it is in {album.key}, whose members omit it"
+                if ref.position is not None:
+                    assert album.members.index(doc.id) + 1 == ref.position, \
+                        f"{doc.key} is number {ref.position} of {album.key} but member number " \
+                        f"{album.members.index(doc.id) + 1}"
+
+    def test_bookmark_never_hides_newer(self, listed: tuple[Source, list[Entry]], harness: Harness,
+                                        make_source: Callable[..., Source]) -> None:
+        """With the bookmark of a middle entry saved, the next listing still holds every later entry."""
+        source, entries = listed
+        marked = [i for i, e in enumerate(entries) if e.bookmark is not None]
+        if not marked:
+            pytest.skip(f"{source.context.name} gives no bookmarks")
+        middle = marked[len(marked) // 2]
+        harness.state.set_bookmark(harness.chains[id(source)], entries[middle].bookmark)
+        later = make_source()
+        assert later.context.bookmark == entries[middle].bookmark
+        again = {e.key for e in harness.entries(later)}
+        hidden = [e.key for e in entries[middle + 1:] if e.key not in again]
+        assert not hidden, f"after bookmark {entries[middle].bookmark!r} the listing lost later entries: {hidden[:10]}"
+
+    def test_secrets_stay_secret(self, listed: tuple[Source, list[Entry]], harness: Harness,
+                                 source_class: type[Source]) -> None:
+        if not any(o.secret for o in source_class.options):
+            pytest.skip(f"{source_class.name} has no secret options")
+        source, entries = listed
+        for entry in entries[:3]:
+            item = self.load(harness, entry)
+            if item.original is not None:
+                read_original(harness, item.original, entry.key)
+        harness.containers(source)
+        harness.assert_secrets_kept()
+
+    def test_wrong_secret_fails_cleanly(self, source_options: dict[str, Any], harness: Harness,
+                                        source_class: type[Source]) -> None:
+        """Each secret option set to a wrong value: open() or listing raises a migrator error
+        (AuthorizationNeeded, UsageError...) that does not quote the value, never a raw exception."""
+
+        def use(source: Source) -> None:
+            entries = harness.entries(source)
+            if entries:
+                self.load(harness, entries[0])
+
+        wrong_secrets(harness, source_class, "source", source_options, use)
+
+
+def read_original(harness: Harness, original: Original, label: str) -> tuple[int, str]:
+    """Read a whole original in CHUNK reads: (bytes read, sha256). The reader checks size and hash."""
+
+    def read() -> tuple[int, str]:
+        with original.open() as stream:
+            while chunk := stream.read(CHUNK):
+                assert len(chunk) <= CHUNK, f"{label}: read({CHUNK}) returned {len(chunk)} bytes"
+            assert stream.sha256 is not None
+            return stream.bytes_read, stream.sha256
+
+    return harness.call(read, what=f"reading the original of {label}")
