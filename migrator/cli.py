@@ -219,10 +219,12 @@ def _conclude(report: Any, progress: Progress, workdir: Path | None, instances: 
 
 
 def _logging(verbose: bool, quiet: bool) -> None:
-    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
-    if not verbose:
-        logging.getLogger("urllib3").setLevel(logging.ERROR)
+    """-v shows migrator's and its plugins' debug logs, never third-party ones: flickrapi and the OAuth
+    libraries log keys and tokens at debug level."""
+    logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", force=True)
+    logging.getLogger("migrator").setLevel(logging.DEBUG if verbose else logging.NOTSET)
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
 
 
 # -- plugins --------------------------------------------------------------------------------------

@@ -262,6 +262,11 @@ class Runner:
             return
         try:
             item = self._retry(entry.load)
+        except SkipDocument as exc:  # the source itself says this one can never be migrated
+            self._skipped_by_source(entry, str(exc))
+            self._bookmarks.complete(index)
+            self.progress.advance()
+            return
         except DocumentError as exc:
             self._failed(entry, None, str(exc), title=entry.title)
             self.progress.advance()
@@ -379,7 +384,9 @@ class Runner:
             self.store.mark(container.kind, container.source, container.id, name, account, "done",
                             title=container.title, ref=stored.ref, updated_at=container.updated_at,
                             fingerprint=fp, data=stored.data)
-            self.report.containers[stored.status] += 1
+            status = "updated" if stored.status == "new" and prev is not None and prev.status == "done" \
+                else stored.status
+            self.report.containers[status] += 1
             for warning in stored.warnings:
                 self.report.warnings.append({"kind": container.kind, "id": container.id, "sink": name,
                                              "warning": warning})
@@ -410,6 +417,16 @@ class Runner:
                                         "reason": reason})
         self.progress.info(f"skipped  {doc.key} {doc.title[:60]!r} → {sink}: {reason}")
         self._hook("document_skipped", document=doc, sink=sink, reason=reason)
+
+    def _skipped_by_source(self, entry: Entry, reason: str) -> None:
+        for sink, account in zip(self.sinks, self.accounts):
+            self.store.mark("document", entry.source, entry.id, sink.context.name, account, "skipped",
+                            title=entry.title, updated_at=entry.updated_at, error=reason)
+        self._count("skipped")
+        with self._lock:
+            self.report.skipped.append({"source": entry.source, "id": entry.id, "title": entry.title, "sink": None,
+                                        "reason": reason})
+        self.progress.info(f"skipped  {entry.key} {entry.title[:60]!r}: {reason}")
 
     def _failed(self, entry: Entry, sink: str | None, reason: str, title: str = "") -> None:
         if sink:

@@ -323,3 +323,25 @@ def test_plain_lines_when_not_a_terminal():
     progress.advance("new      mem:1 'one'")
     progress.close()
     assert stream.getvalue() == "new      mem:1 'one'\n"
+
+
+def test_album_stored_again_counts_as_updated(cli, data, home):
+    out = home / "out"
+    assert run(cli, data, out).returncode == 0
+    report = home / "r.json"
+    assert run(cli, data, out, "--report", str(report)).returncode == 0
+    containers = json.loads(report.read_text())["containers"]
+    assert containers.get("updated") == 2 and "new" not in containers
+
+
+def test_source_skip_is_final_for_every_sink(cli, data, home):
+    args = ["run", "jsonfile", "folder", "-o", f"jsonfile.file={data}", "-o", "jsonfile.skip_ids=2",
+            "-o", f"folder.path={home / 'out'}", "--state", str(home / "state.sqlite3")]
+    expected = {"r1.json": {("2", None), ("6", "folder")}, "r2.json": {("2", "folder"), ("6", "folder")}}
+    for report_name, skipped in expected.items():
+        result = cli(*args, "--report", str(home / report_name))
+        assert result.returncode == 0, result.stderr
+        report = json.loads((home / report_name).read_text())
+        assert {(s["id"], s["sink"]) for s in report["skipped"]} == skipped
+        assert "placeholder" in json.dumps(report["skipped"])
+    assert json.loads((home / "r2.json").read_text())["api_calls"]["jsonfile"] == {}

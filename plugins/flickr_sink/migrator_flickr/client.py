@@ -29,7 +29,7 @@ REST_URL = "https://api.flickr.com/services/rest/"
 UPLOAD_URL = "https://up.flickr.com/services/upload/"
 OAUTH_URL = "https://www.flickr.com/services/oauth/"
 RETRY_CODES = {105, 106}  # service unavailable, write operation failed (temporary)
-AUTH_CODES = {98, 99}  # invalid token, insufficient permissions
+AUTH_CODES = {96, 97, 98, 99}  # bad or missing signature (a wrong secret), invalid token, insufficient perms
 AUTH_HINT = "run `migrator auth flickr` (or set FLICKR_OAUTH_TOKEN and FLICKR_OAUTH_TOKEN_SECRET)"
 LEVELS = ("read", "write", "delete")
 
@@ -127,7 +127,8 @@ class FlickrClient:
                 code = exc.code if isinstance(exc.code, int) else None
                 status = http_status(exc)
                 if code in AUTH_CODES or status == 401:
-                    raise AuthorizationNeeded(f"Flickr refused the token ({exc}): {AUTH_HINT}") from None
+                    raise AuthorizationNeeded(f"Flickr refused the credentials ({exc}): check flickr.api_secret, "
+                                              f"then {AUTH_HINT}") from None
                 if code == 100:
                     raise UsageError("Flickr says the API key is invalid: check flickr.api_key / FLICKR_API_KEY")
                 transient = code in RETRY_CODES or (status is not None and (status == 429 or status >= 500))
