@@ -233,3 +233,14 @@ def test_flickr_mirror_adopts_a_flickrmirrorer_folder(cli, home, monkeypatch):
         videos = [p for p in fl.account.photos.values() if p.media == "video"]
         assert len(originals) == len(videos)  # only what the mirror lacked
         assert len(list((mirror / "flickr").rglob("*].json"))) == len(photos) + len(videos)
+
+
+def test_plugins_json_lists_the_built_in_sources_and_sinks(cli):
+    result = cli("plugins", "--json", env=ALL)
+    assert result.returncode == 0, result.stderr
+    entries = {(e["name"], e["kind"]): e for e in json.loads(result.stdout)}
+    assert {("ipernity", "source"), ("local", "source"), ("local", "sink"), ("flickr", "source"),
+            ("flickr", "sink")} <= set(entries)
+    assert entries[("flickr", "sink")]["plugin"] == "migrator-flickr"
+    secret = {o["name"]: o["secret"] for o in entries[("ipernity", "source")]["options"]}
+    assert secret["api_secret"] and secret["auth_token"] and not secret["api_url"]
