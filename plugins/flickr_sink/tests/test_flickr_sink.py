@@ -344,3 +344,33 @@ def test_tag_quoting():
     assert machine_tag("ipernity", "12") == "migrator:ipernity=12"
     assert machine_tag("my-source", "x") == "migrator:my_source=x"
     assert machine_tag("9lives", "x") == "migrator:s9lives=x"
+
+
+def test_taken_dates_out_of_range_keep_the_photo(cli, ipernity, home):
+    with FlickrSandbox(seed=0, taken_range=("2008-01-01 00:00:00", None),
+                       account=Account.empty(0, "sandbox", created_at=YEAR_2000)) as flickr:
+        chain = Chain(cli, ipernity, flickr, home)
+        result, report = chain()
+        assert result.returncode == 0, result.stderr
+        refused = {w["id"] for w in report["warnings"] if "date taken" in w.get("warning", "")}
+        early = {d.doc_id for d in ipernity.account.docs if d.media in ("photo", "video")
+                 and not d.created_at.startswith("0000") and d.created_at < "2008-01-01"}
+        assert refused == early and early
+        by_origin = chain.photos_by_origin()
+        for doc_id in early:  # migrated, with the posted date still set
+            photo = by_origin[doc_id][0]
+            assert photo["date_posted"] == ipernity.account.doc(doc_id).posted_at
+
+
+def test_privacy_private_and_comments_in_the_description(chain):
+    result, _ = chain("-o", "flickr.privacy=private", "-o", "flickr.comments=description")
+    assert result.returncode == 0, result.stderr
+    by_origin = chain.photos_by_origin()
+    assert all((p["is_public"], p["is_friend"], p["is_family"]) == (0, 0, 0)
+               for photos in by_origin.values() for p in photos)
+    doc = next(d for d in chain.ip.account.docs if d.media == "photo" and d.comments)
+    description = by_origin[doc.doc_id][0]["description"]
+    assert description.startswith(doc.description)
+    assert "comments from ipernity" in description
+    for comment in doc.comments:
+        assert f"{comment.username} (" in description and comment.content in description
