@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from migrator.testing.cli import CliRunner
+
 FIXTURES = Path(__file__).parent / "tests" / "fixtures"
 
 
@@ -37,28 +39,11 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-class Cli:
-    """Runs the real `migrator` command in a subprocess with the test plugins on its path."""
-
-    def __init__(self, site: Path, home: Path) -> None:
-        self.site, self.home = site, home
-
-    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.site), env.get("PYTHONPATH", "")]))
-        env.setdefault("MIGRATOR_LOAD_PLUGINS", "memtest")
-        env.update(extra or {})
-        return env
-
-    def __call__(self, *args: str, env: dict[str, str] | None = None, input: str | None = None,
-                 timeout: float = 120) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "migrator", *args], capture_output=True, text=True,
-                              env=self.env(env), input=input, timeout=timeout, cwd=self.home)
-
-
 @pytest.fixture
-def cli(plugin_site: Path, home: Path) -> Cli:
-    return Cli(plugin_site, home)
+def cli(plugin_site: Path, home: Path) -> CliRunner:
+    """The real `migrator` command with the test plugins installed; only `memtest` loads unless a call's
+    env names others in MIGRATOR_LOAD_PLUGINS."""
+    return CliRunner(plugin_site, home, plugins="memtest")
 
 
 def write_json(path: Path, data: object) -> Path:

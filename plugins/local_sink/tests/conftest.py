@@ -4,7 +4,6 @@ the pip-installed `plugin_site` come from the root conftest)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,27 +11,16 @@ from typing import Any
 
 import pytest
 
+from migrator.testing.cli import CliRunner
+
 sys.path.insert(0, str(Path(__file__).parent))  # for `import local_helpers`
 
 
-class Cli:
-    """`python -m migrator ...` in a subprocess, with the test plugin on its path."""
-
-    def __init__(self, site: Path, home: Path) -> None:
-        self.site, self.home = site, home
+class Cli(CliRunner):
+    """The CLI runner with the local plugin and the JSON-file test source loaded."""
 
     def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.site), env.get("PYTHONPATH", "")]))
-        env["MIGRATOR_LOAD_PLUGINS"] = "memtest,local"
-        env.update(extra or {})
-        return env
-
-    def __call__(self, *args: str, env: dict[str, str] | None = None, script: Path | None = None,
-                 timeout: float = 60) -> subprocess.CompletedProcess:
-        head = [str(script)] if script else ["-m", "migrator"]
-        return subprocess.run([sys.executable, *head, *args], capture_output=True, text=True, env=self.env(env),
-                              timeout=timeout, cwd=self.home)
+        return super().env({"MIGRATOR_LOAD_PLUGINS": "memtest,local", **(extra or {})})
 
     def backup(self, data: Path, out: Path, *extra: str, state: Path | None = None,
                script: Path | None = None) -> subprocess.CompletedProcess:

@@ -1,0 +1,35 @@
+"""Running the real `migrator` command from a plugin's tests, isolated from the user's own set-up."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+class CliRunner:
+    """`python -m migrator ...` in a subprocess, with extra plugin folders on its path.
+
+    `site` is a folder a test pip-installed plugins into (or None); `home` is the working directory;
+    `plugins` is the default MIGRATOR_LOAD_PLUGINS (an `env` entry given to a call wins).
+    """
+
+    def __init__(self, site: Path | None, home: Path, plugins: str | None = None) -> None:
+        self.site, self.home, self.plugins = site, home, plugins
+
+    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.site is not None:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.site), env.get("PYTHONPATH", "")]))
+        if self.plugins is not None:
+            env.setdefault("MIGRATOR_LOAD_PLUGINS", self.plugins)
+        env.update(extra or {})
+        return env
+
+    def __call__(self, *args: str, env: dict[str, str] | None = None, input: str | None = None,
+                 timeout: float = 120, script: Path | None = None) -> subprocess.CompletedProcess:
+        """Run `migrator ARGS` (or `python SCRIPT ARGS`, for a wrapper that patches something first)."""
+        head = [str(script)] if script else ["-m", "migrator"]
+        return subprocess.run([sys.executable, *head, *args], capture_output=True, text=True, env=self.env(env),
+                              input=input, timeout=timeout, cwd=self.home)
