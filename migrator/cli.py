@@ -204,8 +204,8 @@ def _conclude(report: Any, progress: Progress, workdir: Path | None, instances: 
         click.echo("interrupted: progress is saved; run the same command again to resume", err=True)
     elif report.stopped:
         remaining = f"{report.remaining} documents remain" if report.remaining is not None else "documents remain"
-        click.echo(f"stopped: {report.stopped}\n{remaining}; progress is saved: rerun later "
-                   "(or with a new key) to resume", err=True)
+        click.echo(f"stopped: {report.stopped}\n{remaining}; progress is saved: running the same command "
+                   "again resumes", err=True)
     if not progress.quiet or code != EXIT_OK:
         click.echo(report.summary_line(), err=progress.quiet)
     if workdir is not None and not progress.quiet:

@@ -134,7 +134,7 @@ def test_quota_stop_exit_code_and_resume(cli, data, home):
     out = home / "out"
     result = run(cli, data, out, "-o", "folder.quota_after=2")
     assert result.returncode == 4
-    assert "quota" in result.stderr and "remain" in result.stderr and "rerun" in result.stderr
+    assert "quota" in result.stderr and "remain" in result.stderr and "again resumes" in result.stderr
     assert done_ids(home / "state.sqlite3") == {"1", "2"}
     assert run(cli, data, out).returncode == 0
     assert done_ids(home / "state.sqlite3") == {"1", "2", "3", "4", "5"}

@@ -174,7 +174,7 @@ class FlickrSink(Sink):
             return SkipDocument(f"Flickr refused the file ({exc.message})")
         if exc.code in (6, 7):
             return QuotaExceeded(f"Flickr upload limit reached ({exc.message}); free accounts hold 1,000 items "
-                                 "and 50 non-public ones")
+                                 "and 50 non-public ones: rerun once the account has room (or is Pro)")
         if exc.code is None:  # HTTP trouble: the photo may or may not exist, the intent resolves it
             return TransientError(f"upload interrupted ({exc.message}); will check before uploading again")
         return DocumentError(f"Flickr refused the upload ({exc.message})")

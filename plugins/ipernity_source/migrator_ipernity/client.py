@@ -92,11 +92,12 @@ class IpernityClient:
         if exc.code in AUTH_CODES:
             return AuthorizationNeeded(f"ipernity refused the token ({exc.message}, error {exc.code}): {AUTH_HINT}")
         if exc.code == "112":
-            return QuotaExceeded(f"ipernity: the API key's request quota is used up (error 112 {exc.message})")
+            return QuotaExceeded(f"ipernity: the API key's request quota is used up (error 112 {exc.message}); "
+                                 "rerun later, or with a new key (IPERNITY_API_KEY/IPERNITY_API_SECRET)")
         if exc.code == "101":
             return QuotaExceeded("ipernity: the API key is invalid or disabled (error 101); ipernity disables "
-                                 "keys after a quota of calls: get a new key at https://www.ipernity.com/apps/key "
-                                 "and set IPERNITY_API_KEY/IPERNITY_API_SECRET")
+                                 "keys after a quota of calls: rerun with a new key from "
+                                 "https://www.ipernity.com/apps/key (IPERNITY_API_KEY/IPERNITY_API_SECRET)")
         if exc.code in ("100", "104", "105"):
             return UsageError(f"ipernity rejected the request ({exc.message}, error {exc.code}): check "
                               "ipernity.api_key and ipernity.api_secret")

@@ -10,6 +10,7 @@ the bookmark, so finding nothing new costs 2 calls.
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from migrator.http import new_session, open_url
 from migrator.tokens import load_token, save_token
 
 from . import mapping
-from .client import AUTH_HINT, IpernityClient, as_int, as_str, obj
+from .client import AUTH_HINT, IpernityClient, as_int, as_str, dumps_compact, obj
 
 API_URL = "https://api.ipernity.com/api/"
 AUTH_URL = "https://www.ipernity.com/apps/authorize"
@@ -36,13 +37,20 @@ PERM_LEVELS = ("none", "read", "write", "delete")
 
 @dataclass
 class Listed:
-    """A compact list entry: what the run needs before deciding to load the document."""
+    """A list entry: what the run needs before deciding to load the document. The raw answer is kept
+    as compact JSON text (a few hundred bytes instead of kilobytes of dicts) for accounts of 100k+."""
 
-    raw: dict[str, Any]
+    text: str
     doc_id: str
     position: int | None
     bookmark: str | None
     marker: str | None
+    title: str = ""
+    size: int | None = None
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        return json.loads(self.text)
 
 
 class IpernitySource(Source):
@@ -147,7 +155,8 @@ class IpernitySource(Source):
         marker = None
         if dates.get("last_update_at") is not None:
             marker = f"{as_str(dates.get('last_update_at'))}/{as_str(dates.get('last_comment_at'))}"
-        return Listed(raw, doc_id or f"position-{position}", position, bookmark, marker)
+        return Listed(dumps_compact(raw), doc_id or f"position-{position}", position, bookmark, marker,
+                      as_str(raw.get("title")), as_int(obj(raw.get("original")).get("bytes")))
 
     def _report_deleted(self, present: set[str]) -> None:
         for doc_id in sorted(self.context.known_ids("ipernity") - present):
@@ -180,8 +189,7 @@ class IpernitySource(Source):
         for listed in self.plan():
             yield Entry(source="ipernity", id=listed.doc_id, load=lambda listed=listed: self._load(listed),
                         updated_at=listed.marker, bookmark=listed.bookmark,
-                        size=as_int(obj(listed.raw.get("original")).get("bytes")),
-                        title=as_str(listed.raw.get("title")))
+                        size=listed.size, title=listed.title)
 
     def containers(self) -> Iterator[Container]:
         self.plan()
@@ -189,22 +197,23 @@ class IpernitySource(Source):
 
     # -- loading one document ----------------------------------------------------------------------
     def _load(self, listed: Listed) -> Item:
-        if not as_str(listed.raw.get("doc_id")):
+        raw = listed.raw
+        if not as_str(raw.get("doc_id")):
             raise DocumentError(f"ipernity listed a document without an id at position {listed.position}")
         doc = obj(self.client.call("doc.get", doc_id=listed.doc_id, extra=DOC_EXTRAS).get("doc"))
         if not doc:
             raise DocumentError(f"ipernity answered doc.get for {listed.doc_id} without a doc block")
-        count = obj(doc.get("count")) or obj(listed.raw.get("count"))
+        count = obj(doc.get("count")) or obj(raw.get("count"))
         raw_comments: list[dict[str, Any]] = []
         if self.config["comments"] and (as_int(count.get("comments")) or 0) > 0:
             for _, items in self.client.pages("doc.comments.getList", "comments", "comment", doc_id=listed.doc_id):
                 raw_comments.extend(items)
         try:
-            record = mapping.document(listed.raw, doc, raw_comments, listed.position,
+            record = mapping.document(raw, doc, raw_comments, listed.position,
                                       self._memberships.get(listed.doc_id, []))
         except (TypeError, ValueError, KeyError) as exc:
             raise DocumentError(f"ipernity document {listed.doc_id}: malformed answer ({exc})") from None
-        block = mapping.original(doc, listed.raw)
+        block = mapping.original(doc, raw)
         url = as_str(block.get("url"))
         if not url:
             raise DocumentError(f"ipernity gives no original for document {listed.doc_id}; check that the token "
