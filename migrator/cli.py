@@ -149,7 +149,12 @@ def run(source: str, sinks: tuple[str, ...], overrides: tuple[str, ...], config_
         run_id = None if dry_run else store.run_started(source, list(sinks))
         runner = Runner(src, snks, store, progress, RunOptions(dry_run=dry_run, limit=limit, jobs=jobs),
                         hooks=reg.pm.hook)
-        report = runner.run()
+        try:
+            report = runner.run()
+        except MigratorError as exc:  # e.g. a plugin's open() refused: the run ends before any document
+            if run_id is not None:
+                store.run_finished(run_id, exc.exit_code, {"error": str(exc)})
+            raise
         progress.close()
         data = report.to_json()
         if run_id is not None:
@@ -313,8 +318,11 @@ def status(state_file: Path | None, as_json: bool) -> None:
             click.echo(f"  {row['source']}:{row['id']} {row['title']!r} → {row['sink']}: {row['reason']} "
                        f"({row['attempts']} attempts)")
     for run_row in data["runs"][:1]:
-        click.echo(f"last run: {run_row['source']} → {', '.join(run_row['sinks'])}, exit code "
-                   f"{run_row['exit_code']}, {run_row['summary']}")
+        outcome = "did not finish (killed?)" if run_row["exit_code"] is None else f"exit code {run_row['exit_code']}"
+        summary = run_row["summary"] or {}
+        details = summary.get("error") or ", ".join(f"{n} {k}" for k, n in summary.items())
+        click.echo(f"last run: {run_row['source']} → {', '.join(run_row['sinks'])}: {outcome}"
+                   + (f"; {details}" if details else ""))
 
 
 def main() -> None:

@@ -345,3 +345,13 @@ def test_source_skip_is_final_for_every_sink(cli, data, home):
         assert {(s["id"], s["sink"]) for s in report["skipped"]} == skipped
         assert "placeholder" in json.dumps(report["skipped"])
     assert json.loads((home / "r2.json").read_text())["api_calls"]["jsonfile"] == {}
+
+
+def test_status_tells_the_last_run(cli, data, home):
+    state = str(home / "state.sqlite3")
+    assert run(cli, data, home / "out").returncode == 0
+    text = cli("status", "--state", state).stdout
+    assert "last run: jsonfile → folder: exit code 0; 6 listed, 5 new" in text
+    assert run(cli, data, home / "out", "-o", "folder.need_auth=true").returncode == 3
+    text = cli("status", "--state", state).stdout
+    assert "exit code 3; folder: no token" in text
