@@ -674,9 +674,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             rate = max(1.0, float(bandwidth))
             chunk = max(256, int(rate / 20))
-            for offset in range(0, len(body), chunk):
+            for offset in range(0, len(body), chunk):  # each piece waits its share first: files arrive at rate
                 piece = body[offset:offset + chunk]
+                time.sleep(len(piece) / rate)
                 self.wfile.write(piece)
                 self.wfile.flush()
-                time.sleep(len(piece) / rate)
         self.wfile.flush()
