@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -69,6 +70,7 @@ class Context:
         self.workdir = workdir or Path.cwd()
         self.log = logging.getLogger(f"migrator.{name}")
         self.calls: Counter = calls if calls is not None else Counter()
+        self._calls_lock = threading.Lock()
         self._store = store
         self._account = account
         self._chain = chain
@@ -78,8 +80,9 @@ class Context:
 
     # -- accounting -----------------------------------------------------------------------------
     def count_call(self, method: str, n: int = 1) -> None:
-        """Count API calls per method; the run report lists them per service."""
-        self.calls[method] += n
+        """Count API calls per method; the run report lists them per service. Safe from any thread."""
+        with self._calls_lock:
+            self.calls[method] += n
 
     def add_bytes(self, n: int) -> None:
         if self._progress is not None:

@@ -13,6 +13,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ AUTH_URL = "https://www.ipernity.com/apps/authorize"
 LIST_EXTRAS = "dates,count,geo,original,md5"
 DOC_EXTRAS = "tags,notes,geo,md5"
 PERM_LEVELS = ("none", "read", "write", "delete")
+ALBUM_READERS = 4
 
 
 @dataclass
@@ -163,18 +165,15 @@ class IpernitySource(Source):
             self.context.note_deleted("ipernity", doc_id)
 
     def _read_albums(self) -> None:
+        """Every album with its description and ordered members; albums are read a few at a time, as a
+        user with hundreds of them would otherwise wait minutes before the first document."""
         albums: list[dict[str, Any]] = []
         for _, items in self.client.pages("album.getList", "albums", "album", user_id=self.user_id, empty=1):
-            albums.extend(items)
-        for position, raw in enumerate(albums, 1):
+            albums.extend(i for i in items if as_str(i.get("album_id")))
+        with ThreadPoolExecutor(max_workers=ALBUM_READERS, thread_name_prefix="ipernity-albums") as pool:
+            details = list(pool.map(self._read_album, albums))
+        for position, (raw, (detail, members)) in enumerate(zip(albums, details), 1):
             album_id = as_str(raw.get("album_id"))
-            if not album_id:
-                continue
-            detail = obj(self.client.call("album.get", album_id=album_id).get("album"))
-            members: list[str] = []
-            if as_int(obj(raw.get("count")).get("docs")) != 0:
-                for _, items in self.client.pages("album.docs.getList", "album", "doc", album_id=album_id):
-                    members.extend(as_str(d.get("doc_id")) for d in items if d.get("doc_id") is not None)
             title = as_str(detail.get("title") if "title" in detail else raw.get("title"))
             for place, doc_id in enumerate(members, 1):
                 self._memberships.setdefault(doc_id, []).append(AlbumRef(album_id, title, place))
@@ -184,6 +183,15 @@ class IpernitySource(Source):
                 description=as_str(detail.get("description")), members=members, position=position,
                 updated_at=mapping.utc_iso(dates.get("last_update_at")) or mapping.utc_iso(dates.get("created_at")),
                 source_metadata={"album.getList": raw, "album.get": detail}))
+
+    def _read_album(self, raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        album_id = as_str(raw.get("album_id"))
+        detail = obj(self.client.call("album.get", album_id=album_id).get("album"))
+        members: list[str] = []
+        if as_int(obj(raw.get("count")).get("docs")) != 0:  # an empty album needs no docs call
+            for _, items in self.client.pages("album.docs.getList", "album", "doc", album_id=album_id):
+                members.extend(as_str(d.get("doc_id")) for d in items if d.get("doc_id") is not None)
+        return detail, members
 
     def entries(self) -> Iterator[Entry]:
         for listed in self.plan():
