@@ -25,9 +25,17 @@ class AuthorizationNeeded(MigratorError):
 
 
 class ServiceStopped(MigratorError):
-    """The service refuses further work for now (quota, outage): stop cleanly, progress is saved."""
+    """The service refuses further work for now (quota, outage): stop cleanly, progress is saved.
+
+    `remaining` may say how many documents are left when the stop came before the listing was handed
+    to the run (so the core cannot count them itself).
+    """
 
     exit_code = 4
+
+    def __init__(self, message: str, remaining: int | None = None) -> None:
+        super().__init__(message)
+        self.remaining = remaining
 
 
 class QuotaExceeded(ServiceStopped):

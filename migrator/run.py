@@ -478,6 +478,8 @@ class Runner:
             if total is not None:
                 report.remaining = max(total - report.counts["unchanged"] - report.counts["new"]
                                        - report.counts["updated"] - report.counts["skipped"], 0)
+            else:
+                report.remaining = getattr(self._stop, "remaining", None)
         elif report.counts["failed"] or any(f.get("kind") for f in report.failed):
             report.exit_code = EXIT_FAILED
         else:

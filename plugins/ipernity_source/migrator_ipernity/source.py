@@ -109,12 +109,18 @@ class IpernitySource(Source):
     def plan(self) -> list[Listed]:
         """The documents this run looks at, oldest first; albums are read when anything is new."""
         if self._plan is None:
+            listed: list[Listed] | None = None
             try:
                 listed = self._list()
                 if listed or self._full():
                     self._read_albums()
             except DocumentError as exc:  # without the list or the albums the run cannot go on
-                raise ServiceStopped(f"{exc}; nothing was lost: rerun later") from None
+                raise ServiceStopped(f"{exc}; nothing was lost: rerun later",
+                                     len(listed) if listed is not None else None) from None
+            except ServiceStopped as exc:  # e.g. the quota ran out while reading albums
+                if listed is not None and exc.remaining is None:
+                    exc.remaining = len(listed)
+                raise
             self._plan = list(reversed(listed))
         return self._plan
 

@@ -293,3 +293,14 @@ def test_round_trip_of_records(backup):
     for doc in backup.sb.account.docs[:20]:
         record = backup.record(doc.doc_id)
         assert Document.from_json(record).to_json() == record
+
+
+def test_quota_while_reading_albums_still_says_how_many_remain(backup):
+    backup.sb.knobs.quota_after = 10  # listing (3 calls) succeeds, album reading hits the quota
+    result, report = backup()
+    assert result.returncode == 4 and "quota" in result.stderr
+    assert f"{len(backup.sb.account.docs)} documents remain" in result.stderr
+    backup.sb.knobs.quota_after = None
+    result, _ = backup()
+    assert result.returncode == 0, result.stderr
+    backup.assert_complete()
