@@ -33,7 +33,7 @@ from migrator.errors import (
     TransientError,
     UsageError,
 )
-from migrator.licenses import ALL_RIGHTS_RESERVED, FLICKR, service_code
+from migrator.licenses import ALL_RIGHTS_RESERVED, FLICKR, canonical, service_code
 from migrator.tokens import save_token
 
 from .client import (
@@ -77,6 +77,7 @@ class FlickrSink(Sink):
         self._index: dict[str, str] | None = None
         self._index_time = 0.0
         self._flags: dict[str, bool] = {}
+        self._upload_license: str | None = None
         self._flop: dict[tuple[str, str], list[str]] = {}
         self._set_titles: dict[str, list[str]] | None = None
         self._photo_sets: dict[str, set[str]] = {}
@@ -117,7 +118,7 @@ class FlickrSink(Sink):
         if fresh:
             photo_id = self._upload(item, key, want)
             have = {k: want[k] for k in ("title", "description", "tags", "perms", "safety")}
-            have["license"] = ALL_RIGHTS_RESERVED
+            have["license"] = self._default_license(photo_id)
             status = "new"
         else:
             status = "updated" if previous is not None and previous.done else "new"
@@ -168,6 +169,14 @@ class FlickrSink(Sink):
         self.context.memory_delete(f"intent:{key}")
         self.context.memory_set("account_known", True)
         return photo_id
+
+    def _default_license(self, photo_id: str) -> str | None:
+        """The license a fresh upload gets (the account's default), read once per run from the first one."""
+        with self._lock:
+            if self._upload_license is None:
+                info = self.client.call("flickr.photos.getInfo", photo_id=photo_id).get("photo") or {}
+                self._upload_license = canonical(FLICKR, info.get("license")) or ALL_RIGHTS_RESERVED
+            return self._upload_license
 
     def _upload_error(self, exc: FlickrCallError, doc: Document) -> Exception:
         if exc.code in (5, 8):

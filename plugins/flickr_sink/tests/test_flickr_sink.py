@@ -63,7 +63,8 @@ class Chain:
                     found.setdefault(tag.split("=", 1)[1], []).append(photo)
         return found
 
-    def assert_replayed(self, dates_allowed: bool = True, geo_allowed: bool = True) -> None:
+    def assert_replayed(self, dates_allowed: bool = True, geo_allowed: bool = True,
+                        default_license: int = 0) -> None:
         """Every photo and video exactly once, every field and set as the ipernity ground truth says."""
         account = self.ip.account
         by_origin = self.photos_by_origin()
@@ -88,7 +89,8 @@ class Chain:
             if doc.geo and geo_allowed:
                 assert abs(photo["geo"]["latitude"] - doc.geo["lat"]) < 1e-6
                 assert abs(photo["geo"]["longitude"] - doc.geo["lng"]) < 1e-6
-            assert photo["license"] == FLICKR_LICENSE.get(LICENSES[doc.license], 0)
+            # a license Flickr lacks (copyleft) stays at the account's default
+            assert photo["license"] == FLICKR_LICENSE.get(LICENSES[doc.license], default_license)
             assert photo["original"]["size"] == doc.original.bytes
         sets = {s["id"]: s for s in self.fl.state()["photosets"]}
         wanted = [a for a in account.albums if any(account.doc(i).media in ("photo", "video") for i in a.doc_ids)]
@@ -374,3 +376,12 @@ def test_privacy_private_and_comments_in_the_description(chain):
     assert "comments from ipernity" in description
     for comment in doc.comments:
         assert f"{comment.username} (" in description and comment.content in description
+
+
+def test_account_default_license_is_overridden_where_it_differs(cli, ipernity, home):
+    with FlickrSandbox(seed=0, default_license=4, account=Account.empty(0, "sandbox", created_at=YEAR_2000)) as flickr:
+        chain = Chain(cli, ipernity, flickr, home)
+        result, _ = chain()
+        assert result.returncode == 0, result.stderr
+        chain.assert_replayed(default_license=4)  # all-rights-reserved set back to 0, the rest to theirs
+        assert flickr.calls["flickr.photos.getInfo"] == 1  # the default is learnt once, from the first upload

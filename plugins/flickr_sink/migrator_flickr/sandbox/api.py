@@ -1439,7 +1439,8 @@ def _dims(meta: dict[str, Any]) -> tuple[int, int]:
 
 def materialize(account: Account, meta: dict[str, Any], now: int, knobs: Knobs) -> Photo:
     pid = account.new_photo_id()
-    p = Photo(id=pid, secret=account.new_secret(), originalsecret=account.new_secret())
+    p = Photo(id=pid, secret=account.new_secret(), originalsecret=account.new_secret(),
+              license=int(knobs.default_license or 0))
     p.title = meta["title"]
     p.description = meta["description"]
     p.is_public, p.is_friend, p.is_family = meta["is_public"], meta["is_friend"], meta["is_family"]

@@ -40,6 +40,7 @@ KNOB_DEFAULTS: dict[str, tuple[Any, str]] = {
     "taken_range": (("1800-01-01 00:00:00", None), "(min, max) accepted date_taken; max None = now + 1 day; "
                                                     "outside -> setDates error 6"),
     "geo_refuse": (False, "geo.setLocation answers error 7 (no default geo privacy)"),
+    "default_license": (0, "license id a new upload gets (the account's default license setting)"),
     "strict_checktoken": (False, "flickr.auth.oauth.checkToken requires the oauth_token argument (98 otherwise)"),
     "auth_failure_mode": ("error", "'error': REST/upload auth failures are stat=fail 96-100; "
                                    "'401': HTTP 401 oauth_problem=... answers"),
