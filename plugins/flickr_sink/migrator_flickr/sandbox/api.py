@@ -1104,12 +1104,18 @@ def photosets_create(call: Call):
     return Node("photoset", {"id": sid, "url": f"{call.base}/photos/{call.account.user.nsid}/sets/{sid}/"})
 
 
-@method("flickr.photosets.addPhoto", WRITE)
-def photosets_add_photo(call: Call):
-    s = _set(call)
+def _set_photo_arg(call: Call) -> str:
+    """The `photo_id` of a photoset method; error 2 (not 1, which means the set) when unknown."""
     pid = (call.arg("photo_id") or "").strip()
     if pid not in call.account.photos:
         raise ApiError(2, "Photo not found")
+    return pid
+
+
+@method("flickr.photosets.addPhoto", WRITE)
+def photosets_add_photo(call: Call):
+    s = _set(call)
+    pid = _set_photo_arg(call)
     if pid in s.photos:
         raise ApiError(3, "Photo already in set")
     if call.knobs.max_set_photos is not None and len(s.photos) >= int(call.knobs.max_set_photos):
@@ -1121,9 +1127,7 @@ def photosets_add_photo(call: Call):
 @method("flickr.photosets.removePhoto", WRITE)
 def photosets_remove_photo(call: Call):
     s = _set(call)
-    pid = (call.arg("photo_id") or "").strip()
-    if pid not in call.account.photos:
-        raise ApiError(2, "Photo not found")
+    pid = _set_photo_arg(call)
     if pid not in s.photos:
         raise ApiError(3, "Photo not in set")
     s.photos.remove(pid)
@@ -1190,9 +1194,7 @@ def photosets_reorder(call: Call):
 @method("flickr.photosets.setPrimaryPhoto", WRITE)
 def photosets_set_primary(call: Call):
     s = _set(call)
-    pid = (call.arg("photo_id") or "").strip()
-    if pid not in call.account.photos:
-        raise ApiError(2, "Photo not found")
+    pid = _set_photo_arg(call)
     if pid not in s.photos:
         raise ApiError(3, "Photo not in set")
     s.primary = pid
