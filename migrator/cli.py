@@ -127,8 +127,7 @@ def run(source: str, sinks: tuple[str, ...], overrides: tuple[str, ...], config_
     reg = registry()
     chosen = [(reg.source(source), "source")] + [(reg.sink(name), "sink") for name in sinks]
     config = _config(reg, config_file)
-    cli_values = opts.parse_overrides(overrides)
-    opts.validate_names(cli_values, reg.option_names(), "-o")
+    cli_values = _cli_values(reg, overrides)
     progress = Progress(quiet=quiet, verbose=verbose)
     with contextlib.ExitStack() as stack:
         workdir = Path(tempfile.mkdtemp(prefix="migrator-sandbox-")) if sandbox else None
@@ -187,6 +186,12 @@ def _config(reg: Registry, config_file: Path | None) -> dict[str, Any]:
     config = opts.load_config(path, explicit=config_file is not None)
     opts.validate_names(config, reg.option_names(), f"config file {path}")
     return config
+
+
+def _cli_values(reg: Registry, overrides: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    values = opts.parse_overrides(overrides)
+    opts.validate_names(values, reg.option_names(), "-o")
+    return values
 
 
 def _open_state(path: Path, dry_run: bool) -> StateStore:
@@ -266,23 +271,23 @@ def auth(plugin: str, overrides: tuple[str, ...], config_file: Path | None, verb
     _logging(verbose, False)
     reg = registry()
     candidates = [r for r in (reg.sources.get(plugin), reg.sinks.get(plugin)) if r is not None]
-    usable = [r for r in candidates if "authorize" in vars(r.cls) or _inherits_authorize(r.cls)]
+    usable = [r for r in candidates if _has_authorize(r.cls)]
     if not usable:
-        names = sorted({r.name for r in reg.all() if _inherits_authorize(r.cls)})
+        names = sorted({r.name for r in reg.all() if _has_authorize(r.cls)})
         raise UsageError(f"{plugin!r} has no authorization step (plugins that have one: {', '.join(names) or 'none'})")
     registered = usable[0]
     config = _config(reg, config_file)
-    cli_values = opts.parse_overrides(overrides)
-    opts.validate_names(cli_values, reg.option_names(), "-o")
+    cli_values = _cli_values(reg, overrides)
     settings = opts.resolve(plugin, registered.cls.options, cli_values.get(plugin, {}), config.get(plugin, {}))
     context = Context(plugin, registered.kind, config_dir=config_dir())
     registered.cls.authorize(settings, context)
 
 
-def _inherits_authorize(cls: type) -> bool:
+def _has_authorize(cls: type) -> bool:
+    """Whether the class (or a base of its own) overrides the default `authorize`, which only refuses."""
     from .plugin import _Plugin
 
-    return getattr(cls, "authorize", None) is not None and cls.authorize.__func__ is not _Plugin.authorize.__func__
+    return cls.authorize.__func__ is not _Plugin.authorize.__func__
 
 
 # -- status ---------------------------------------------------------------------------------------

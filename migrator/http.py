@@ -68,11 +68,6 @@ class Pacer:
             self._sleep(start - now)
 
 
-def backoff_delays(attempts: int, base: float = 1.0, cap: float = 60.0) -> list[float]:
-    """Exponential delays for `attempts` retries: base, 2*base, 4*base ... capped."""
-    return [min(cap, base * (2 ** i)) for i in range(attempts)]
-
-
 class ResponseStream:
     """A file-like view of a streamed response body, read in chunks; connection errors become transient."""
 

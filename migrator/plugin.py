@@ -198,8 +198,3 @@ class Sink(_Plugin):
 
     def finish(self) -> None:
         """All documents and containers were handed over (work like ordering sets goes here)."""
-
-
-@contextlib.contextmanager
-def no_sandbox() -> Iterator[dict[str, Any]]:
-    yield {}

@@ -12,7 +12,6 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -196,11 +195,6 @@ class StateStore:
             "runs": [{"source": s, "sinks": sk.split(","), "started": st, "finished": f, "exit_code": c,
                       "summary": json.loads(m) if m else None} for s, sk, st, f, c, m in runs],
         }
-
-    def iter_records(self, sink: str, account: str, kind: str = "document") -> Iterator[StoredRecord]:
-        rows = self._exec(f"SELECT {COLUMNS} FROM records WHERE sink=? AND account=? AND kind=?",
-                          (sink, account, kind))
-        return (_record(r) for r in rows)
 
 
 def _record(row: tuple) -> StoredRecord:
