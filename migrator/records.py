@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, Any, ClassVar, Literal
 
+from .checkpoints import checkpoint
 from .errors import IntegrityError
 
 SCHEMA_VERSION = 1
@@ -197,11 +198,14 @@ class VerifyingReader:
             n = CHUNK  # never slurp a whole original
         chunk = self._raw.read(n)
         if chunk:
+            if not self.bytes_read:
+                checkpoint("stream:first-chunk")
             self.bytes_read += len(chunk)
             self._md5.update(chunk)
             self._sha256.update(chunk)
         elif self.sha256 is None:
             self._finish()
+            checkpoint("stream:complete")
         return chunk
 
     def _finish(self) -> None:

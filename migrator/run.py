@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
+from .checkpoints import checkpoint
 from .errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -151,6 +152,7 @@ class Runner:
                 self._containers()
                 if not self.options.dry_run:
                     for sink in self.sinks:
+                        checkpoint(f"run:finish:{sink.context.name}")
                         sink.finish()
             if not self.options.dry_run and self._stop is None:
                 self._save_bookmark()
@@ -195,6 +197,7 @@ class Runner:
                     if not unchanged and self.options.limit is not None and selected >= self.options.limit:
                         break
                     index = self._bookmarks.listed(entry)
+                    checkpoint("run:listed")
                     self.report.counts["listed"] += 1
                     if unchanged:
                         self._known_outcome(entry, previous)
@@ -299,7 +302,9 @@ class Runner:
                 statuses.append("skipped")
                 continue
             try:
+                checkpoint(f"run:store:{name}")
                 stored = self._retry(partial(sink.store, item, prev))
+                checkpoint(f"run:stored:{name}")
             except SkipDocument as exc:
                 self.store.mark("document", doc.source, doc.id, name, account, "skipped", title=doc.title,
                                 updated_at=updated_at, fingerprint=fp, error=str(exc))
@@ -321,6 +326,7 @@ class Runner:
             self.store.mark("document", doc.source, doc.id, name, account, "done", title=doc.title,
                             ref=stored.ref, size=stored.size, sha256=stored.sha256, updated_at=updated_at,
                             fingerprint=fp, data=stored.data)
+            checkpoint(f"run:marked:{name}")
             self._migrated(doc, name, status, stored)
             statuses.append(status)
         overall = self._overall(statuses)
@@ -365,7 +371,9 @@ class Runner:
         for sink, account, prev in zip(self.sinks, self.accounts, previous):
             name = sink.context.name
             try:
+                checkpoint(f"run:container:{name}")
                 stored: Stored = self._retry(partial(sink.store_container, container, prev))
+                checkpoint(f"run:container-stored:{name}")
             except SkipDocument as exc:
                 self.store.mark(container.kind, container.source, container.id, name, account, "skipped",
                                 title=container.title, fingerprint=fp, error=str(exc))
@@ -457,6 +465,7 @@ class Runner:
         value = self._bookmarks.value()
         if value is not None and self.chain:
             self.store.set_bookmark(self.chain, value)
+            checkpoint("run:bookmark-saved")
 
     def _finish_report(self, start: float) -> None:
         report = self.report

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .checkpoints import checkpoint
 from .errors import UsageError
 from .plugin import StoredRecord
 
@@ -158,9 +159,11 @@ class StateStore:
     def memory_set(self, namespace: str, key: str, value: Any) -> None:
         self._exec("INSERT OR REPLACE INTO memory (namespace, key, value) VALUES (?,?,?)",
                    (namespace, key, json.dumps(value, sort_keys=True)))
+        checkpoint(f"state:memory-set:{key.split(':', 1)[0]}")
 
     def memory_delete(self, namespace: str, key: str) -> None:
         self._exec("DELETE FROM memory WHERE namespace=? AND key=?", (namespace, key))
+        checkpoint(f"state:memory-delete:{key.split(':', 1)[0]}")
 
     def memory_items(self, namespace: str, prefix: str = "") -> dict[str, Any]:
         rows = self._exec("SELECT key, value FROM memory WHERE namespace=? AND substr(key, 1, ?)=?",

@@ -21,6 +21,7 @@ from flickrapi.auth import FlickrAccessToken
 from requests_toolbelt import MultipartEncoder
 
 from migrator import Option
+from migrator.checkpoints import checkpoint
 from migrator.errors import AuthorizationNeeded, ServiceStopped, UsageError
 from migrator.http import Pacer
 from migrator.tokens import load_token
@@ -114,13 +115,19 @@ class FlickrClient:
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
         """One REST method (parsed JSON). Raises FlickrCallError for answers the caller must map."""
-        return self._with_retries(method, lambda: self.api.do_flickr_call(method, **params))
+        return self._with_retries(method, lambda: self._answered(method, self.api.do_flickr_call(method, **params)))
+
+    @staticmethod
+    def _answered(method: str, answer: Any) -> Any:
+        checkpoint(f"flickr:answer:{method}")  # Flickr did the work; nothing here knows it yet
+        return answer
 
     def _with_retries(self, method: str, attempt: Callable[[], Any]) -> Any:
         delay = self.backoff
         for n in range(self.retries + 1):
             self.pacer.wait()
             self._count(method)
+            checkpoint(f"flickr:call:{method}")
             try:
                 return attempt()
             except FlickrError as exc:
@@ -151,8 +158,9 @@ class FlickrClient:
         """One upload attempt (never retried here: a lost answer may mean the photo exists)."""
         self.pacer.wait()
         self._count("upload")
+        checkpoint("flickr:call:upload")
         try:
-            rsp = self.api.upload(filename=path, fileobj=fileobj, format="etree", **fields)
+            rsp = self._answered("upload", self.api.upload(filename=path, fileobj=fileobj, format="etree", **fields))
         except FlickrError as exc:
             code = exc.code if isinstance(exc.code, int) else None
             raise FlickrCallError("upload", code, str(exc)) from None

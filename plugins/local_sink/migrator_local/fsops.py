@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 from typing import IO, TypeVar
 
+from migrator.checkpoints import checkpoint
 from migrator.errors import DocumentError
 
 T = TypeVar("T")
@@ -34,6 +35,7 @@ class UnsafePath(DocumentError):
 
 def before_rename(part: Path, final: Path) -> None:
     """Called after a .part file is complete and synced, just before its rename (a test hook)."""
+    checkpoint("local:part-written")
 
 
 def check_name(name: str) -> str:
@@ -123,6 +125,7 @@ class Writer:
                 return result
             before_rename(part, final)
             os.replace(part, final)
+            checkpoint("local:renamed")
         except BaseException:
             remove(part)
             raise
