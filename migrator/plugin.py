@@ -77,6 +77,8 @@ class Context:
         self._progress = progress
         self.deleted: list[dict[str, str]] = []
         self.warnings: list[str] = []
+        self.containers_pending = False
+        self.redone = 0
 
     # -- accounting -----------------------------------------------------------------------------
     def count_call(self, method: str, n: int = 1) -> None:
@@ -102,6 +104,9 @@ class Context:
         """Ids of documents from `source` that any sink of this run has stored before."""
         return self._store.known_ids(source) if self._store else set()
 
+    # containers_pending (set by the core): an earlier run of this chain did not finish the albums and
+    # collections; a source that lists containers only when something is new must list them all now.
+
     def note_deleted(self, source: str, doc_id: str, title: str = "") -> None:
         """A document gone from the service; its backups are kept, the report lists it."""
         self.deleted.append({"source": source, "id": doc_id, "title": title})
@@ -113,6 +118,22 @@ class Context:
             return None
         return self._store.get(kind, source, record_id, self.name, self._account)
 
+    def stored_records(self, kind: str = "document") -> list[StoredRecord]:
+        """Everything this sink holds on its current account (e.g. to check the copies still exist)."""
+        if not self._store or self._account is None:
+            return []
+        return self._store.records_of(kind, self.name, self._account)
+
+    def redo(self, source: str, record_id: str, reason: str, kind: str = "document") -> None:
+        """This sink lost its copy of a record (e.g. deleted by hand at the service): migrate it again.
+
+        Call it from `prepare()`: the record turns pending and this run lists the source from the
+        beginning, so even a document older than the bookmark comes by again.
+        """
+        if self._store and self._account is not None and not self.dry_run:
+            self._store.mark(kind, source, record_id, self.name, self._account, "pending", error=reason)
+            self.redone += 1
+
     def memory_get(self, key: str, default: Any = None) -> Any:
         """Per plugin and account memory that survives runs (JSON values)."""
         if not self._store:
@@ -122,6 +143,11 @@ class Context:
     def memory_set(self, key: str, value: Any) -> None:
         if self._store and not self.dry_run:
             self._store.memory_set(self._namespace(), key, value)
+
+    def memory_set_many(self, values: dict[str, Any]) -> None:
+        """Many keys at once, in one transaction."""
+        if self._store and not self.dry_run and values:
+            self._store.memory_set_many(self._namespace(), values)
 
     def memory_delete(self, key: str) -> None:
         if self._store and not self.dry_run:
@@ -195,6 +221,10 @@ class Sink(_Plugin):
     def store_container(self, container: Container, previous: StoredRecord | None) -> Stored:
         """Store an album, collection or folder."""
         return Stored(ref="", status="unchanged")
+
+    def prepare(self) -> None:
+        """Called once the context is bound to the state and the account, before the source lists
+        anything: a sink may check its copies here and `context.redo()` the ones it lost."""
 
     def finish(self) -> None:
         """All documents and containers were handed over (work like ordering sets goes here)."""

@@ -35,6 +35,7 @@ from .records import Container, Document, Entry, Item
 from .state import StateStore
 
 T = TypeVar("T")
+CORE = "core"  # the core's own namespace in the state's memory table
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0)
 
 
@@ -149,11 +150,13 @@ class Runner:
             self._bind()
             self._documents()
             if self._stop is None and not self._interrupted:
-                self._containers()
+                complete = self._containers()
                 if not self.options.dry_run:
                     for sink in self.sinks:
                         checkpoint(f"run:finish:{sink.context.name}")
                         sink.finish()
+                    if complete and self._stop is None:
+                        self.store.memory_set(CORE, self._pending_key(), False)
             if not self.options.dry_run and self._stop is None:
                 self._save_bookmark()
         except KeyboardInterrupt:
@@ -180,7 +183,17 @@ class Runner:
         self.source.context.bind(self.store, src_account, self.chain)
         for sink, account in zip(self.sinks, self.accounts):
             sink.context.bind(self.store, account, self.chain)
+        self.source.context.containers_pending = bool(self.store.memory_get(CORE, self._pending_key(), False))
+        for sink in self.sinks:
+            sink.prepare()
+        if any(sink.context.redone for sink in self.sinks) and not self.options.dry_run:
+            self.store.set_bookmark(self.chain, None)  # a lost copy may be older than the bookmark
+        if not self.options.dry_run:  # cleared only once a run got through every container
+            self.store.memory_set(CORE, self._pending_key(), True)
         self.progress.set_total(self.source.total())
+
+    def _pending_key(self) -> str:
+        return f"containers-pending:{self.chain}"
 
     # -- documents ------------------------------------------------------------------------------
     def _documents(self) -> None:
@@ -354,20 +367,25 @@ class Runner:
                 time.sleep(delays.pop(0))
 
     # -- containers -----------------------------------------------------------------------------
-    def _containers(self) -> None:
+    def _containers(self) -> bool:
+        """Every container through every sink; True when all of them are done or finally skipped."""
+        complete = True
         try:
             for container in self.source.containers():
                 self.report.containers["listed"] += 1
                 if self.options.dry_run:
                     self.progress.detail(f"would store {container.kind} {container.key} {container.title!r}")
                     continue
-                self._container(container)
+                complete = self._container(container) and complete
         except KeyboardInterrupt:
             self._interrupted = True
+            return False
+        return complete
 
-    def _container(self, container: Container) -> None:
+    def _container(self, container: Container) -> bool:
         fp = fingerprint(container)
         previous = self._previous(container.kind, container.source, container.id)
+        complete = True
         for sink, account, prev in zip(self.sinks, self.accounts, previous):
             name = sink.context.name
             try:
@@ -388,6 +406,7 @@ class Runner:
                                            "reason": str(exc)})
                 self.progress.error(f"error: {container.kind} {container.key} {container.title!r} → {name}: "
                                     f"{exc} (rerun to retry)")
+                complete = False
                 continue
             self.store.mark(container.kind, container.source, container.id, name, account, "done",
                             title=container.title, ref=stored.ref, updated_at=container.updated_at,
@@ -398,6 +417,9 @@ class Runner:
             for warning in stored.warnings:
                 self.report.warnings.append({"kind": container.kind, "id": container.id, "sink": name,
                                              "warning": warning})
+                self.progress.warn(f"warning: {container.kind} {container.key} {container.title!r} → {name}: "
+                                   f"{warning}")
+        return complete
 
     # -- outcomes -------------------------------------------------------------------------------
     def _count(self, status: str) -> None:

@@ -138,6 +138,12 @@ class StateStore:
             (kind, source, record_id, sink, account, status, ref, size, sha256, updated_at, fingerprint,
              json.dumps(data or {}, sort_keys=True), error, title, now))
 
+    def records_of(self, kind: str, sink: str, account: str) -> list[StoredRecord]:
+        """Everything one sink account holds of one kind (for a sink checking its copies still exist)."""
+        rows = self._exec(f"SELECT {COLUMNS} FROM records WHERE kind=? AND sink=? AND account=?",
+                          (kind, sink, account))
+        return [_record(row) for row in rows]
+
     def known_ids(self, source: str) -> set[str]:
         rows = self._exec("SELECT DISTINCT id FROM records WHERE kind='document' AND source=?", (source,))
         return {r[0] for r in rows}
@@ -147,7 +153,11 @@ class StateStore:
         rows = self._exec("SELECT value FROM bookmarks WHERE chain=?", (chain,))
         return rows[0][0] if rows else None
 
-    def set_bookmark(self, chain: str, value: str) -> None:
+    def set_bookmark(self, chain: str, value: str | None) -> None:
+        """Save a chain's bookmark; None forgets it, so the next listing starts from the beginning."""
+        if value is None:
+            self._exec("DELETE FROM bookmarks WHERE chain=?", (chain,))
+            return
         self._exec("INSERT OR REPLACE INTO bookmarks (chain, value, changed) VALUES (?,?,?)",
                    (chain, value, time.time()))
 
@@ -160,6 +170,15 @@ class StateStore:
         self._exec("INSERT OR REPLACE INTO memory (namespace, key, value) VALUES (?,?,?)",
                    (namespace, key, json.dumps(value, sort_keys=True)))
         checkpoint(f"state:memory-set:{key.split(':', 1)[0]}")
+
+    def memory_set_many(self, namespace: str, values: dict[str, Any]) -> None:
+        """Many keys in one transaction (e.g. a whole account listing): all of them or none."""
+        rows = [(namespace, k, json.dumps(v, sort_keys=True)) for k, v in values.items()]
+        with self._mutex:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.executemany("INSERT OR REPLACE INTO memory (namespace, key, value) VALUES (?,?,?)", rows)
+        checkpoint("state:memory-set-many")
 
     def memory_delete(self, namespace: str, key: str) -> None:
         self._exec("DELETE FROM memory WHERE namespace=? AND key=?", (namespace, key))

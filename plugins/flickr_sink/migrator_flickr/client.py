@@ -7,6 +7,8 @@ FlickrError with code None, `walk*` is broken on Python ≥ 3.9, and uploads ans
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import re
 import threading
@@ -22,7 +24,7 @@ from requests_toolbelt import MultipartEncoder
 
 from migrator import Option
 from migrator.checkpoints import checkpoint
-from migrator.errors import AuthorizationNeeded, ServiceStopped, UsageError
+from migrator.errors import AnswerLost, AuthorizationNeeded, ServiceStopped, UsageError
 from migrator.http import Pacer
 from migrator.tokens import load_token
 
@@ -154,6 +156,24 @@ class FlickrClient:
             delay = min(delay * 2, 60)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def call_once(self, method: str, **params: Any) -> dict[str, Any]:
+        """A call that creates something, sent once: a lost answer raises AnswerLost (look, then decide)."""
+        self.pacer.wait()
+        self._count(method)
+        checkpoint(f"flickr:call:{method}")
+        try:
+            return self._answered(method, self.api.do_flickr_call(method, **params))
+        except FlickrError as exc:
+            code = exc.code if isinstance(exc.code, int) else None
+            status = http_status(exc)
+            if code in AUTH_CODES or status == 401:
+                raise AuthorizationNeeded(f"Flickr refused the credentials ({exc}): {AUTH_HINT}") from None
+            if code in RETRY_CODES or code is None:
+                raise AnswerLost(f"Flickr's answer to {method} was lost ({_brief(exc)})") from None
+            raise FlickrCallError(method, code, str(exc)) from None
+        except (requests.ConnectionError, requests.Timeout, ValueError) as exc:
+            raise AnswerLost(f"Flickr's answer to {method} was lost ({type(exc).__name__})") from None
+
     def upload_once(self, path: str, fileobj: IO[bytes], fields: dict[str, Any]) -> str:
         """One upload attempt (never retried here: a lost answer may mean the photo exists)."""
         self.pacer.wait()
@@ -219,11 +239,42 @@ def connect(config: dict[str, Any], context: Any, perms: str) -> FlickrClient:
 
 
 def machine_tag(source: str, doc_id: str) -> str:
-    """`migrator:<source>=<id>`: the predicate follows Flickr's rules (a letter first, then [A-Za-z0-9_])."""
+    """`migrator:<source>=<value>`, the identity a photo carries so a lost state can find it again.
+
+    The predicate follows Flickr's rules (a letter first, then [A-Za-z0-9_]). The value must survive
+    what Flickr does to tags (lower case; a space splits tags; quotes are dropped): an id made of
+    lower-case letters, digits and `_.-` stands as it is (ipernity's and Flickr's numeric ids), any
+    other id is written `b32.` + the base32 of its UTF-8 bytes, or `sha.` + a digest where that would
+    be long. Every id gets a value of its own, and the same one on every run.
+    """
+    return f"migrator:{_predicate(source)}={_tag_value(doc_id)}"
+
+
+def legacy_machine_tag(source: str, doc_id: str) -> str | None:
+    """The tag versions before 0.2 wrote (the id as it was) where Flickr kept it whole, for lookups."""
+    if re.search(r'[\s"]', doc_id) or machine_tag(source, doc_id) == f"migrator:{_predicate(source)}={doc_id}":
+        return None
+    return f"migrator:{_predicate(source)}={doc_id}"
+
+
+def _predicate(source: str) -> str:
     predicate = re.sub(r"[^A-Za-z0-9_]", "_", source) or "source"
-    if not predicate[0].isalpha():
-        predicate = "s" + predicate
-    return f"migrator:{predicate}={doc_id}"
+    return predicate if predicate[0].isalpha() else "s" + predicate
+
+
+def _tag_value(doc_id: str) -> str:
+    if re.fullmatch(r"[a-z0-9_.\-]{1,100}", doc_id) and not doc_id.startswith(("b32.", "sha.")):
+        return doc_id
+    encoded = base64.b32encode(doc_id.encode("utf-8")).decode("ascii").rstrip("=").lower()
+    if len(encoded) <= 160:
+        return "b32." + encoded
+    return "sha." + hashlib.sha256(doc_id.encode("utf-8")).hexdigest()[:40]
+
+
+def _brief(exc: Exception) -> str:
+    """An error's first line without HTML pages: flickrapi puts whole error bodies in its messages."""
+    text = str(exc).split("\n", 1)[0]
+    return text if len(text) < 120 and "<" not in text else type(exc).__name__
 
 
 def quote_tags(tags: list[str]) -> str:

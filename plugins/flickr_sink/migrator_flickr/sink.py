@@ -1,10 +1,11 @@
 """The `flickr` sink: replays documents and albums onto a Flickr account, exactly once.
 
-Exactly once: before an upload the sink writes an intent (plugin memory), after it the photo id. A
-document the state does not know is looked up in one paged listing of the account's photos with
-their machine tags (`migrator:<source>=<id>`), never by one search per document; that listing also
-finds photos flop uploaded earlier. Albums map to photosets by album id; a set is marked as needing
-its order and description until both are done.
+Every remote call that creates something goes through intent → look up → create: an upload through
+`identity.PhotoIndex` (machine tag `migrator:<source>=<id>` on every photo), a photoset through
+`photosets.Photosets`. Reads and updates that set a value are retried by the client; creating calls
+are sent once, and a lost answer is resolved by looking before sending again. Photos and sets that a
+person deleted on Flickr are normal: sets are made again, photos left out and reported (or uploaded
+again with `restore_deleted`).
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ import requests
 
 from migrator import Container, Document, Item, Option, Sink, Stored, StoredRecord
 from migrator.errors import (
+    AnswerLost,
     AuthorizationNeeded,
     DocumentError,
     QuotaExceeded,
     SkipDocument,
-    TransientError,
     UsageError,
 )
 from migrator.licenses import ALL_RIGHTS_RESERVED, FLICKR, canonical, service_code
@@ -47,11 +48,16 @@ from .client import (
     quote_tags,
     require_keys,
 )
+from .identity import PhotoIndex
+from .photosets import RESTORE_HINT, Photosets
 
 GRANULARITY = {"second": 0, "day": 0, "month": 4, "year": 6, "circa": 8}
 SAFETY = {1: (1, 1), 2: (2, 1), 3: (3, 2)}  # record safety → (safety_level, hidden)
-INDEX_EXTRAS = "machine_tags,tags,date_taken,date_upload"
-SLACK = 600  # seconds of clock difference tolerated between this machine and Flickr
+DELETED = "was deleted on Flickr"
+
+
+class PhotoGone(Exception):
+    """A photo the state knows is no longer on Flickr (deleted by hand)."""
 
 
 class FlickrSink(Sink):
@@ -62,6 +68,8 @@ class FlickrSink(Sink):
         Option("privacy", str, "keep", "keep the source's visibility, or force private", choices=("keep", "private")),
         Option("comments", str, "off", "off, or append the source's comments to the description",
                choices=("off", "description")),
+        Option("restore_deleted", bool, False, "upload again the photos deleted on Flickr by hand (off: leave "
+                                               "them out of their sets and report them)"),
     ]
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -74,17 +82,24 @@ class FlickrSink(Sink):
         self.limits = self.client.call("flickr.people.getUploadStatus").get("user") or {}
         self._report_limits()
         self._lock = threading.RLock()
-        self._index: dict[str, str] | None = None
-        self._index_time = 0.0
-        self._flags: dict[str, bool] = {}
+        self.photos = PhotoIndex(self.client, self.context, self._lock)
+        self.sets = Photosets(self.client, self.context, self._lock)
         self._upload_license: str | None = None
-        self._flop: dict[tuple[str, str], list[str]] = {}
-        self._set_titles: dict[str, list[str]] | None = None
-        self._photo_sets: dict[str, set[str]] = {}
         self._workdir = _spool_folder(Path(self.context.workdir))
 
     def account(self) -> str:
         return self.nsid
+
+    def prepare(self) -> None:
+        """With restore_deleted: documents whose photo is no longer on Flickr are migrated again."""
+        if not self.config["restore_deleted"] or self.context.dry_run:
+            return
+        present = self.photos.relist()
+        for record in self.context.stored_records():
+            gone = record.status == "done" and bool(record.ref) and record.ref not in present
+            if gone or (record.status == "skipped" and DELETED in (record.last_error or "")):
+                self.photos.forget(f"{record.source}:{record.id}")
+                self.context.redo(record.source, record.id, f"{DELETED}: uploading it again")
 
     def close(self) -> None:
         with contextlib.suppress(AttributeError, OSError):
@@ -114,20 +129,26 @@ class FlickrSink(Sink):
         want = self._wanted(doc)
         photo_id, have = self._existing(doc, key, previous)
         warnings: list[str] = []
+        if photo_id is not None:
+            try:
+                self._apply(photo_id, want, have, warnings)
+            except PhotoGone:
+                if not self.config["restore_deleted"]:
+                    raise SkipDocument(f"the photo {DELETED} ({RESTORE_HINT})") from None
+                self.photos.forget(key)
+                photo_id, have = None, {}
+                warnings.append(f"the photo {DELETED}; uploaded again")
         fresh = photo_id is None
-        if fresh:
-            photo_id = self._upload(item, key, want)
-            have = {k: want[k] for k in ("title", "description", "tags", "perms", "safety")}
+        if photo_id is None:
+            photo_id, have = self._upload(item, key, want), self._as_uploaded(want)
             have["license"] = self._default_license(photo_id)
-            status = "new"
-        else:
-            status = "updated" if previous is not None and previous.done else "new"
-            if previous is not None and previous.done and item.original and doc.file and doc.file.size and \
-                    previous.size and doc.file.size != previous.size:
-                warnings.append("the original changed at the source; Flickr keeps the first upload")
-        self._apply(photo_id, want, have, warnings)
+            self._apply(photo_id, want, have, warnings)
+        elif previous is not None and previous.done and item.original and doc.file and doc.file.size and \
+                previous.size and doc.file.size != previous.size:
+            warnings.append("the original changed at the source; Flickr keeps the first upload")
         self._place_in_albums(doc, photo_id, have.get("albums", []), fresh)
         want["albums"] = [f"{doc.source}:{a.id}" for a in doc.albums]
+        status = "new" if fresh or previous is None or not previous.done else "updated"
         size = doc.file.size if doc.file else None
         return Stored(ref=photo_id, status=status, size=size, data=want, warnings=warnings)
 
@@ -135,16 +156,12 @@ class FlickrSink(Sink):
         """The Flickr photo this document already became, and what we know it holds."""
         if previous is not None and previous.ref and previous.status in ("done", "failed") and previous.data:
             return previous.ref, dict(previous.data)
-        remembered = self.context.memory_get(f"photo:{key}")
-        if remembered:  # uploaded by a run that died before its metadata was done
-            return str(remembered), {}
-        intent = self.context.memory_get(f"intent:{key}")
-        if intent is None and self._known_before("account_known"):
-            return None, {}  # a document this account never saw: no lookup needed
-        found = self._lookup(doc, intent)
-        if found is None and intent is not None:
-            self.context.memory_delete(f"intent:{key}")
-        return found, {}
+        return self.photos.find(doc, key), {}
+
+    @staticmethod
+    def _as_uploaded(want: dict[str, Any]) -> dict[str, Any]:
+        """What a fresh upload already holds: the fields the upload itself sets."""
+        return {k: want[k] for k in ("title", "description", "tags", "perms", "safety")}
 
     def _upload(self, item: Item, key: str, want: dict[str, Any]) -> str:
         doc = item.document
@@ -156,18 +173,16 @@ class FlickrSink(Sink):
                   "safety_level": want["safety"][0], "hidden": want["safety"][1]}
         ext = (doc.file.ext if doc.file and doc.file.ext else "jpg").strip(".") or "jpg"
         with self._local_file(item, ext) as path, open(path, "rb") as fileobj:
-            self.context.memory_set(f"intent:{key}", {"at": int(time.time()), "tag": want["machine_tag"]})
+            self.photos.intend(key)
             try:
                 photo_id = self.client.upload_once(f"upload.{ext}", fileobj, fields)
             except FlickrCallError as exc:
-                raise self._upload_error(exc, doc) from None
+                raise self._upload_error(exc, key) from None
             except (requests.ConnectionError, requests.Timeout) as exc:  # lost answer: look before a retry
-                raise TransientError(f"upload interrupted ({type(exc).__name__}); will check Flickr before "
-                                     "uploading again") from None
+                raise AnswerLost(f"upload interrupted ({type(exc).__name__}); will check Flickr before "
+                                 "uploading again") from None
             self.context.add_bytes(os.fstat(fileobj.fileno()).st_size)
-        self.context.memory_set(f"photo:{key}", photo_id)
-        self.context.memory_delete(f"intent:{key}")
-        self.context.memory_set("account_known", True)
+        self.photos.remember(key, photo_id)
         return photo_id
 
     def _default_license(self, photo_id: str) -> str | None:
@@ -178,14 +193,15 @@ class FlickrSink(Sink):
                 self._upload_license = canonical(FLICKR, info.get("license")) or ALL_RIGHTS_RESERVED
             return self._upload_license
 
-    def _upload_error(self, exc: FlickrCallError, doc: Document) -> Exception:
+    def _upload_error(self, exc: FlickrCallError, key: str) -> Exception:
+        if exc.code is None or exc.code == 3:  # HTTP trouble or "general upload failure": the photo may exist
+            return AnswerLost(f"upload failed ({exc.message}); will check Flickr before uploading again")
+        self.photos.abandon(key)  # a definite refusal: nothing was created
         if exc.code in (5, 8):
             return SkipDocument(f"Flickr refused the file ({exc.message})")
         if exc.code in (6, 7):
             return QuotaExceeded(f"Flickr upload limit reached ({exc.message}); free accounts hold 1,000 items "
                                  "and 50 non-public ones: rerun once the account has room (or is Pro)")
-        if exc.code is None:  # HTTP trouble: the photo may or may not exist, the intent resolves it
-            return TransientError(f"upload interrupted ({exc.message}); will check before uploading again")
         return DocumentError(f"Flickr refused the upload ({exc.message})")
 
     def _check_size(self, doc: Document) -> None:
@@ -233,6 +249,14 @@ class FlickrSink(Sink):
 
     def _apply(self, photo_id: str, want: dict[str, Any], have: dict[str, Any], warnings: list[str]) -> None:
         """Bring the photo's metadata to `want` with as few calls as the differences need."""
+        try:
+            self._apply_changes(photo_id, want, have, warnings)
+        except FlickrCallError as exc:
+            if exc.code == 1:  # "Photo not found": every photos.* method says so for a deleted photo
+                raise PhotoGone(photo_id) from None
+            raise
+
+    def _apply_changes(self, photo_id: str, want: dict[str, Any], have: dict[str, Any], warnings: list[str]) -> None:
         if (want["title"], want["description"]) != (have.get("title"), have.get("description")):
             self.client.call("flickr.photos.setMeta", photo_id=photo_id, title=want["title"],
                              description=want["description"])
@@ -263,6 +287,8 @@ class FlickrSink(Sink):
                 self.client.call("flickr.photos.setDates", photo_id=photo_id, **args)
                 return
             except FlickrCallError as exc:
+                if exc.code == 1:
+                    raise
                 if exc.code == 4 and args.get("date_posted"):
                     warnings.append("Flickr refused the posted date (earlier than the account); kept the upload "
                                     "date")
@@ -286,163 +312,56 @@ class FlickrSink(Sink):
         try:
             self.client.call(method, **params)
         except FlickrCallError as exc:
+            if exc.code == 1:
+                raise
             hint = " (set a default geo privacy in your Flickr settings)" if exc.code == 7 and "geo" in method else ""
             warnings.append(f"Flickr refused the {what}: {exc.message}{hint}")
-
-    # -- finding what is already there --------------------------------------------------------------
-    def _lookup(self, doc: Document, intent: dict[str, Any] | None) -> str | None:
-        """A photo carrying this document's machine tag, or flop's upload of it; from one listing."""
-        with self._lock:
-            if self._index is None:
-                self._build_index()
-            assert self._index is not None
-            if intent is not None and intent.get("at", 0) >= self._index_time - SLACK:
-                self._index_since(int(intent["at"]) - SLACK)  # uploaded after our listing: look again
-            found = self._index.get(machine_tag(doc.source, doc.id).lower())
-            if found is None and doc.source == "ipernity":
-                candidates = self._flop.get((doc.title, (doc.taken_at or "").replace("T", " ")), [])
-                if candidates:
-                    found = candidates.pop(0)  # flop's upload: adopt it (machine tag added by setTags)
-            return found
-
-    def _build_index(self) -> None:
-        """The account's photos with their machine tags, from one paged people.getPhotos: all of them
-        when this account is new to the state (or the state was lost), else only those uploaded since
-        the oldest pending upload intent."""
-        self._index, self._index_time = {}, time.time()
-        since = None
-        if self._known_before("account_known"):
-            intents = self.context.memory_items("intent:").values()
-            since = min((int(i.get("at", 0)) for i in intents), default=int(self._index_time)) - SLACK
-        self._index_since(since)
-        self.context.memory_set("account_known", True)
-
-    def _index_since(self, since: int | None) -> None:
-        assert self._index is not None
-        extra = {"min_upload_date": since} if since else {}
-        for photo in self.client.pages("flickr.people.getPhotos", "photos", "photo", user_id="me",
-                                       extras=INDEX_EXTRAS, **extra):
-            tags = str(photo.get("machine_tags") or "").split()
-            ours = [t for t in tags if t.lower().startswith("migrator:")]
-            for tag in ours:
-                self._index.setdefault(tag.lower(), str(photo["id"]))
-            if not ours and since is None and "ipernity" in str(photo.get("tags") or "").split():
-                taken = str(photo.get("datetaken") or "")
-                self._flop.setdefault((str(photo.get("title") or ""), taken), []).append(str(photo["id"]))
-
-    def _known_before(self, flag: str) -> bool:
-        """Whether the state knew this account before this run (flags set during the run don't count)."""
-        with self._lock:
-            if flag not in self._flags:
-                self._flags[flag] = bool(self.context.memory_get(flag))
-            return self._flags[flag]
 
     # -- albums -----------------------------------------------------------------------------------
     def _place_in_albums(self, doc: Document, photo_id: str, already: list[str], fresh: bool) -> None:
         for album in doc.albums:
             album_key = f"{doc.source}:{album.id}"
-            if album_key in already:
-                continue
-            with self._lock:
-                # a photo uploaded just now is in no set yet: only the title can find an older set
-                set_id = self._set_for(album_key, album.title, None if fresh else photo_id)
-                if set_id is None:
-                    self._create_set(album_key, album.title, photo_id)
-                    continue
-            try:
-                self.client.call("flickr.photosets.addPhoto", photoset_id=set_id, photo_id=photo_id)
-            except FlickrCallError as exc:
-                if exc.code == 1:  # the set was deleted on Flickr: forget it, make a new one
-                    with self._lock:
-                        self.context.memory_delete(f"set:{album_key}")
-                        self._create_set(album_key, album.title, photo_id)
-                elif exc.code != 3:  # 3: already in the set
-                    raise DocumentError(f"cannot add the photo to set {set_id} ({exc.message})") from None
-            self.context.memory_set(f"set_dirty:{album_key}", True)
-
-    def _set_for(self, album_key: str, title: str, photo_id: str | None) -> str | None:
-        """The photoset of an album: remembered, or found again from its members or a unique title."""
-        remembered = self.context.memory_get(f"set:{album_key}")
-        if remembered:
-            return str(remembered)
-        intent = self.context.memory_get(f"set_intent:{album_key}")
-        if intent is None and self._known_before("sets_known"):
-            return None
-        members = [p for p in (photo_id, intent["primary"] if intent else None) if p]
-        found = self._find_set(title, members)
-        if found:
-            self.context.memory_set(f"set:{album_key}", found)
-        return found
-
-    def _find_set(self, title: str, photo_ids: list[str]) -> str | None:
-        for photo_id in photo_ids:
-            contexts = self.client.call("flickr.photos.getAllContexts", photo_id=photo_id).get("set") or []
-            matches = [str(s["id"]) for s in contexts if _text(s.get("title")) == (title or "untitled")]
-            if len(matches) == 1:
-                return matches[0]
-        if self._set_titles is None:
-            self._set_titles = {}
-            for photoset in self.client.pages("flickr.photosets.getList", "photosets", "photoset"):
-                self._set_titles.setdefault(_text(photoset.get("title")), []).append(str(photoset["id"]))
-        claimed = {str(v) for v in self.context.memory_items("set:").values()}
-        same = self._set_titles.get(title or "untitled", [])  # sets that existed before this run, by exact title
-        return same[0] if len(same) == 1 and same[0] not in claimed else None
-
-    def _create_set(self, album_key: str, title: str, photo_id: str) -> str:
-        self.context.memory_set(f"set_intent:{album_key}", {"primary": photo_id, "at": int(time.time())})
-        try:
-            answer = self.client.call("flickr.photosets.create", title=title or "untitled", primary_photo_id=photo_id)
-        except FlickrCallError as exc:
-            raise DocumentError(f"cannot create the Flickr set for album {title!r} ({exc.message})") from None
-        set_id = str((answer.get("photoset") or {}).get("id"))
-        self.context.memory_set(f"set:{album_key}", set_id)
-        self.context.memory_set(f"set_dirty:{album_key}", True)
-        self.context.memory_delete(f"set_intent:{album_key}")
-        self.context.memory_set("sets_known", True)
-        return set_id
+            if album_key not in already:
+                self.sets.place(album_key, album.title, photo_id, fresh)
 
     def store_container(self, container: Container, previous: StoredRecord | None) -> Stored:
         if container.kind != "album":
             raise SkipDocument("Flickr's API cannot create collections")
         album_key = f"{container.source}:{container.id}"
-        photo_ids = [ref for ref in (self._photo_of(container.source, m) for m in container.members) if ref]
-        if not photo_ids:
+        members = {ref: m for m in container.members if (ref := self._photo_of(container.source, m))}
+        if not members:
             raise SkipDocument("Flickr cannot hold an empty set" if not container.members
                                else "none of its documents is on Flickr")
         self.context.memory_set(f"album:{album_key}", {"title": container.title, "description":
-                                                      container.description, "photos": photo_ids})
-        return self._finish_set(album_key, previous)
+                                                      container.description, "photos": list(members)})
+        try:
+            set_id, album, warnings = self.sets.finish(album_key, previous,
+                                                       lambda p: f"{container.source}:{members.get(p, '?')}")
+        except FlickrCallError as exc:
+            raise DocumentError(f"Flickr refused {exc.method}: {exc.message}") from None
+        done = dict(previous.data) if previous is not None and previous.status == "done" else {}
+        status = "unchanged" if done == album and not warnings else "updated" if done else "new"
+        return Stored(ref=set_id, status=status, data=album, warnings=warnings)
 
     def _photo_of(self, source: str, doc_id: str) -> str | None:
         record = self.context.stored(source, doc_id)
         return record.ref if record is not None and record.status == "done" else None
-
-    def _finish_set(self, album_key: str, previous: StoredRecord | None) -> Stored:
-        """Order, membership and description in two calls; the dirty mark goes only when both are done."""
-        album = self.context.memory_get(f"album:{album_key}")
-        set_id = self.context.memory_get(f"set:{album_key}")
-        if set_id is None:
-            with self._lock:
-                set_id = self._set_for(album_key, album["title"], album["photos"][0]) or \
-                    self._create_set(album_key, album["title"], album["photos"][0])
-        done = dict(previous.data) if previous is not None and previous.status == "done" else {}
-        dirty = bool(self.context.memory_get(f"set_dirty:{album_key}"))
-        if dirty or done.get("photos") != album["photos"]:
-            self.client.call("flickr.photosets.editPhotos", photoset_id=set_id, primary_photo_id=album["photos"][0],
-                             photo_ids=",".join(album["photos"]))
-        if dirty or (done.get("title"), done.get("description")) != (album["title"], album["description"]):
-            self.client.call("flickr.photosets.editMeta", photoset_id=set_id, title=album["title"] or "untitled",
-                             description=album["description"])
-        self.context.memory_delete(f"set_dirty:{album_key}")
-        status = "unchanged" if done == album and not dirty else "updated" if done else "new"
-        return Stored(ref=str(set_id), status=status, data=album)
 
     def finish(self) -> None:
         """Sets left unordered by an earlier run whose album record is known get ordered now."""
         for key in self.context.memory_items("set_dirty:"):
             album_key = key[len("set_dirty:"):]
             if self.context.memory_get(f"album:{album_key}"):
-                self._finish_set(album_key, None)
+                try:
+                    _set_id, _album, warnings = self.sets.finish(album_key, None, lambda p: f"Flickr photo {p}")
+                except (FlickrCallError, DocumentError, SkipDocument) as exc:
+                    self.context.warn(f"set for {album_key} could not be ordered ({exc}); rerun to retry")
+                    continue
+                for warning in warnings:
+                    self.context.warn(warning)
+
+    # -- authorization and sandbox ----------------------------------------------------------------
+    @classmethod
 
     # -- authorization and sandbox ----------------------------------------------------------------
     @classmethod
@@ -501,10 +420,6 @@ def _epoch(iso_utc: str | None) -> int | None:
     if not iso_utc:
         return None
     return timegm(time.strptime(iso_utc, "%Y-%m-%dT%H:%M:%SZ"))
-
-
-def _text(value: Any) -> str:
-    return str(value.get("_content", "")) if isinstance(value, dict) else str(value or "")
 
 
 @contextlib.contextmanager

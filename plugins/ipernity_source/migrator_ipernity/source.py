@@ -107,12 +107,13 @@ class IpernitySource(Source):
 
     # -- listing --------------------------------------------------------------------------------
     def plan(self) -> list[Listed]:
-        """The documents this run looks at, oldest first; albums are read when anything is new."""
+        """The documents this run looks at, oldest first; albums are read when anything is new, or when
+        an earlier run stopped before it had finished them."""
         if self._plan is None:
             listed: list[Listed] | None = None
             try:
                 listed = self._list()
-                if listed or self._full():
+                if listed or self._full() or self.context.containers_pending:
                     self._read_albums()
             except DocumentError as exc:  # without the list or the albums the run cannot go on
                 raise ServiceStopped(f"{exc}; nothing was lost: rerun later",
