@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -244,3 +245,114 @@ def test_plugins_json_lists_the_built_in_sources_and_sinks(cli):
     assert entries[("flickr", "sink")]["plugin"] == "migrator-flickr"
     secret = {o["name"]: o["secret"] for o in entries[("ipernity", "source")]["options"]}
     assert secret["api_secret"] and secret["auth_token"] and not secret["api_url"]
+
+
+# -- exactly once across kills (checkpoints: migrator/checkpoints.py) ---------------------------------
+class Chain:
+    """`ipernity local flickr` on a small account, run again and again against the same two services."""
+
+    def __init__(self, cli, home: Path, ip: IpernitySandbox, fl: FlickrSandbox) -> None:
+        self.cli, self.home, self.ip, self.fl = cli, home, ip, fl
+        self.args = ["run", "ipernity", "local", "flickr", *ipernity_args(ip), *flickr_args(fl),
+                     "-o", f"local.path={home / 'backup'}", "--state", str(home / "state.sqlite3")]
+
+    def __call__(self, *extra: str, kill: str | None = None):
+        env = {**ALL, **({"MIGRATOR_KILL_AT": kill} if kill else {})}
+        result = self.cli(*self.args, *extra, env=env)
+        if kill:
+            assert result.returncode == -9, (kill, result.returncode, result.stderr)
+        return result
+
+    def lose_state(self) -> None:
+        for path in self.home.glob("state.sqlite3*"):
+            path.unlink()
+
+
+@pytest.fixture
+def chain(cli, home):
+    with IpernitySandbox(seed=0, account=build_account(0, n_docs=24)) as ip, \
+            FlickrSandbox(seed=0, account=FlickrAccount.empty(0, "sandbox", YEAR_2000)) as fl:
+        yield Chain(cli, home, ip, fl)
+
+
+def finished_exactly_once(chain: Chain) -> None:
+    result = chain()
+    assert result.returncode == 0, result.stderr
+    assert_on_flickr(chain.ip.account, chain.fl.state())
+    chain.fl.reset_counters()
+    assert chain().returncode == 0
+    assert (chain.fl.calls["upload"], chain.fl.calls["flickr.photosets.create"]) == (0, 0)
+
+
+def test_a_photo_found_again_is_remembered_before_its_dates_move(chain):
+    """Defect 1: the answer to an upload is lost; the next run finds the photo by its machine tag, moves
+    its posted date back and dies before the document is done; the run after must still know it."""
+    chain(kill="flickr:answer:upload#2")
+    chain(kill="flickr:answer:flickr.photos.setDates#1")
+    finished_exactly_once(chain)
+
+
+def test_after_a_lost_state_one_more_kill_uploads_nothing_twice(chain):
+    """Defect 2: the first listing after a state loss must not let a killed run's successor skip lookups."""
+    chain(kill="flickr:call:upload#7")
+    chain.lose_state()
+    chain(kill="flickr:answer:flickr.photos.setDates#3")
+    finished_exactly_once(chain)
+
+
+def test_a_lost_state_during_the_album_phase_makes_no_second_set(chain):
+    """Sets made before a state loss are found again from their members, even with equal titles."""
+    chain(kill="flickr:answer:flickr.photosets.editPhotos#2")
+    chain.lose_state()
+    chain(kill="flickr:answer:flickr.photosets.editMeta#1")
+    finished_exactly_once(chain)
+
+
+def test_any_id_round_trips_through_the_machine_tag(cli, home):
+    """Defect 7: ids with spaces, slashes, quotes, `=`, unicode or 200 characters are found again after
+    a lost state: nothing is uploaded twice."""
+    ids = ["Holidays 2019/beach.jpg", 'say "cheese".jpg', "a=b", "Été à Zürich", "x" * 200, "UPPER", "upper",
+           "b32.abc", "12345"]
+    from migrator_flickr.sandbox.media import make_jpeg
+
+    data = {"documents": [{"id": doc_id, "title": f"t{i}", "media": "photo", "file": {"ext": "jpg"},
+                           "content_b64": base64.b64encode(make_jpeg(8, 8, comment=str(i))).decode()}
+                          for i, doc_id in enumerate(ids)]}
+    source = home / "docs.json"
+    source.write_text(json.dumps(data), "utf-8")
+    with FlickrSandbox(seed=0, account=FlickrAccount.empty(0, "sandbox", YEAR_2000)) as fl:
+        args = ["run", "jsonfile", "flickr", "-o", f"jsonfile.file={source}", *flickr_args(fl)]
+        first = cli(*args, "--state", str(home / "one"), env=ALL)
+        assert first.returncode == 0, first.stderr
+        assert fl.calls["upload"] == len(ids)
+        fl.reset_counters()
+        again = cli(*args, "--state", str(home / "two"), env=ALL)
+        assert again.returncode == 0, again.stderr
+        assert fl.calls["upload"] == 0
+        tags = sorted(t for p in fl.state()["photos"] for t in p["machine_tags"])
+        assert len(tags) == len(set(tags)) == len(ids)
+
+
+def test_an_outage_in_the_album_phase_is_finished_by_the_next_run(chain, monkeypatch):
+    """Defect 4: a stop while sets are being ordered (exit 4) must leave the albums for the next run:
+    every set complete and in order with its description, every album folder in the backup."""
+    from migrator_flickr.sandbox import api as sandbox_api
+
+    edit, perms = sandbox_api.METHODS["flickr.photosets.editPhotos"]
+
+    def outage_begins(call):
+        chain.fl.knobs.fault_rate = 1.0  # from the first set's ordering on, Flickr answers only 5xx
+        return edit(call)
+
+    monkeypatch.setitem(sandbox_api.METHODS, "flickr.photosets.editPhotos", (outage_begins, perms))
+    stopped = chain()
+    assert stopped.returncode == 4, stopped.stderr
+    monkeypatch.setitem(sandbox_api.METHODS, "flickr.photosets.editPhotos", (edit, perms))
+    chain.fl.knobs.fault_rate = 0.0
+    finished_exactly_once(chain)
+    for album in chain.ip.account.albums:
+        flickr_set = [s for s in chain.fl.state()["photosets"] if s["title"] == (album.title or "untitled")]
+        if album.description and flickr_set:
+            assert album.description in [s["description"] for s in flickr_set]
+    folders = list((chain.home / "backup" / "ipernity" / "Albums").iterdir())
+    assert len(folders) == len(chain.ip.account.albums)
