@@ -144,7 +144,8 @@ class Photosets:
         members_changed = dirty or done.get("photos") != album["photos"]
         meta_changed = dirty or (done.get("title"), done.get("description")) != (album["title"], album["description"])
         if done and (members_changed or meta_changed):
-            set_id = self._check_hand_edits(album_key, set_id, album, done, warnings)
+            set_id, edited = self._check_hand_edits(album_key, set_id, album, done, warnings)
+            members_changed = members_changed or edited
         if members_changed:
             set_id = self._edit_photos(album_key, set_id, album, warnings, describe)
         if meta_changed:
@@ -153,19 +154,22 @@ class Photosets:
         self.context.memory_delete(f"set_dirty:{album_key}")
         return set_id, album, warnings
 
-    def _check_hand_edits(self, album_key: str, set_id: str, album: dict, done: dict, warnings: list[str]) -> str:
-        """Say so when the set was changed on Flickr since we last wrote it (we write the source's order)."""
+    def _check_hand_edits(self, album_key: str, set_id: str, album: dict, done: dict,
+                          warnings: list[str]) -> tuple[str, bool]:
+        """Before a set we wrote is written again: was it changed on Flickr since? Then say so, and
+        write all of it (the source's members and order), not only what changed at the source."""
         now = self._contents(set_id)
         if now is None:
             warnings.append(f"set {set_title(album['title'])!r} was deleted on Flickr; created again")
-            return self._recreate(album_key, album)
+            return self._recreate(album_key, album), True
         title, photos = now
         written = list(done.get("photos") or [])
-        ours_now = [p for p in photos if p in set(written)]  # photos we add this run don't count
-        if title != set_title(done.get("title") or "") or ours_now != written:
-            warnings.append(f"set {set_title(album['title'])!r} was edited on Flickr since migrator last wrote it; "
-                            "its title, members and order are now the source's again")
-        return set_id
+        ours_now = [p for p in photos if p in set(written)]  # photos added during this run don't count
+        if title == set_title(done.get("title") or "") and ours_now == written:
+            return set_id, False
+        warnings.append(f"set {set_title(album['title'])!r} was edited on Flickr since migrator last wrote it; "
+                        "its title, members and order are now the source's again")
+        return set_id, True
 
     def _contents(self, set_id: str) -> tuple[str, list[str]] | None:
         """A set's title and photo ids as Flickr has them now; None when the set is gone."""
