@@ -185,8 +185,9 @@ class StateStore:
         checkpoint(f"state:memory-delete:{key.split(':', 1)[0]}")
 
     def memory_items(self, namespace: str, prefix: str = "") -> dict[str, Any]:
-        rows = self._exec("SELECT key, value FROM memory WHERE namespace=? AND substr(key, 1, ?)=?",
-                          (namespace, len(prefix), prefix))
+        # a key range, not substr(): the primary key's index finds the prefix without a scan
+        rows = self._exec("SELECT key, value FROM memory WHERE namespace=? AND key>=? AND key<?",
+                          (namespace, prefix, prefix + "\U0010ffff"))
         return {k: json.loads(v) for k, v in rows}
 
     # -- runs and status ------------------------------------------------------------------------

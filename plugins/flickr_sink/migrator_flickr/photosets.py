@@ -36,6 +36,7 @@ def text(value: Any) -> str:
 class Photosets:
     def __init__(self, client: FlickrClient, context: Context, lock: threading.RLock) -> None:
         self.client, self.context, self.lock = client, context, lock
+        self._preset_titles: dict[str, str] | None = None
 
     # -- during the documents phase -----------------------------------------------------------------
     def place(self, album_key: str, title: str, photo_id: str, fresh: bool) -> None:
@@ -114,11 +115,13 @@ class Photosets:
 
     def _presets(self) -> dict[str, str]:
         """The sets the account had when this state first met it, by id (read once, then remembered)."""
-        if not self.context.memory_get("sets_listed"):
-            found: dict[str, Any] = {f"preset:{s['id']}": text(s.get("title"))
-                                     for s in self.client.pages("flickr.photosets.getList", "photosets", "photoset")}
-            self.context.memory_set_many({**found, "sets_listed": True})
-        return {k[len("preset:"):]: v for k, v in self.context.memory_items("preset:").items()}
+        if self._preset_titles is None:
+            if not self.context.memory_get("sets_listed"):
+                found: dict[str, Any] = {f"preset:{s['id']}": text(s.get("title")) for s in
+                                         self.client.pages("flickr.photosets.getList", "photosets", "photoset")}
+                self.context.memory_set_many({**found, "sets_listed": True})
+            self._preset_titles = {k[len("preset:"):]: v for k, v in self.context.memory_items("preset:").items()}
+        return self._preset_titles
 
     def _claimed(self) -> set[str]:
         return {str(v) for v in self.context.memory_items("set:").values()}
