@@ -50,6 +50,11 @@ class TransientError(DocumentError):
     """A failure worth retrying at once (short download, connection reset, 5xx burst)."""
 
 
+class AnswerLost(TransientError):
+    """The request was sent but its answer was lost (5xx, reset, timeout, unreadable body): it may or
+    may not have taken effect. Look before doing it again; never repeat it blindly."""
+
+
 class IntegrityError(TransientError):
     """Bytes read do not match the size or hash the source announced."""
 
