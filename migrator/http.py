@@ -46,7 +46,7 @@ class RetryPolicy:
     A Retry-After from the server is honoured when it fits under the cap; a longer one ends the call
     at once (waiting less is pointless, waiting longer would stall the run)."""
 
-    attempts: int = 4
+    attempts: int = 6
     first_delay: float = 1.0
     factor: float = 2.0
     cap: float = 30.0
