@@ -83,11 +83,13 @@ class Again:
 
 
 def retrying(attempt: Callable[[], T], classify: Callable[[Exception], Again | None],
-             give_up: Callable[[Exception], MigratorError], policy: RetryPolicy = DEFAULT_POLICY,
+             give_up: Callable[[Exception], MigratorError], policy: RetryPolicy | None = None,
              sleep: Callable[[float], None] = time.sleep) -> T:
     """`attempt()` under `policy`. A failure `classify` does not call retryable propagates as is; when
     the policy is used up (or a Retry-After is too long), `give_up(last failure)` is raised. That
-    error must not be transient: the run loop would otherwise repeat the whole policy."""
+    error must not be transient: the run loop would otherwise repeat the whole policy. Without a
+    `policy`, the module's DEFAULT_POLICY at the time of the call."""
+    policy = policy or DEFAULT_POLICY
     retry = 0
     while True:
         try:
@@ -210,10 +212,10 @@ class Download:
     every open of this document, so at most `policy.attempts` GETs fail for it in all; then the
     failure is a `DocumentError` (final for this run)."""
 
-    def __init__(self, session: requests.Session, url: str, label: str, policy: RetryPolicy = DEFAULT_POLICY,
+    def __init__(self, session: requests.Session, url: str, label: str, policy: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.session, self.url, self.label = session, url, label
-        self.policy, self._sleep = policy, sleep
+        self.policy, self._sleep = policy or DEFAULT_POLICY, sleep
         self.failures = 0
         self._lock = threading.Lock()
 
@@ -264,6 +266,6 @@ class Download:
                              "a rerun tries again")
 
 
-def open_url(session: requests.Session, url: str, label: str, policy: RetryPolicy = DEFAULT_POLICY) -> IO[bytes]:
+def open_url(session: requests.Session, url: str, label: str, policy: RetryPolicy | None = None) -> IO[bytes]:
     """GET `url` streamed under `policy`; DocumentError once it is used up or for a final status."""
     return Download(session, url, label, policy)()

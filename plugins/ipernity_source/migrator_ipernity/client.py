@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 
+from migrator import http
 from migrator.errors import (
     AuthorizationNeeded,
     DocumentError,
@@ -17,7 +18,7 @@ from migrator.errors import (
     ServiceStopped,
     UsageError,
 )
-from migrator.http import DEFAULT_POLICY, TIMEOUT, Again, RetryPolicy, http_trouble, new_session, retrying
+from migrator.http import TIMEOUT, Again, RetryPolicy, http_trouble, new_session, retrying
 
 RETRY_CODES = {"113", "500", "501", "503"}  # IP rate limit, service error, maintenance, unavailable
 AUTH_CODES = {"106", "107", "110"}  # token missing, invalid, insufficient permissions
@@ -42,13 +43,13 @@ class IpernityClient:
     call is simply repeated under the core retry policy: one layer, `policy.attempts` requests at most."""
 
     def __init__(self, api_url: str, api_key: str, api_secret: str, token: str | None = None,
-                 count: Callable[[str], None] | None = None, policy: RetryPolicy = DEFAULT_POLICY,
+                 count: Callable[[str], None] | None = None, policy: RetryPolicy | None = None,
                  timeout: float = TIMEOUT) -> None:
         self.api_url = api_url if api_url.endswith("/") else api_url + "/"
         self.api_key, self.api_secret, self.token = api_key, api_secret, token
         self.session = new_session(timeout=timeout)
         self._count = count or (lambda method: None)
-        self.policy = policy
+        self.policy = policy or http.DEFAULT_POLICY
 
     def signed(self, method: str | None, params: dict[str, Any]) -> dict[str, str]:
         data = {k: str(v) for k, v in params.items() if v is not None}
