@@ -68,8 +68,9 @@ class IpernityClient:
             raise self._translate(exc) from None
 
     def _give_up(self, method: str, exc: Exception) -> MigratorError:
-        if isinstance(exc, ApiError):
-            return self._translate(exc)
+        if isinstance(exc, ApiError):  # only the retryable codes get here
+            return ServiceStopped(f"ipernity is unavailable for {method} ({exc.message}, error {exc.code}) after "
+                                  f"{self.policy.attempts} tries; rerun later")
         if isinstance(exc, ValueError):  # before RequestException: requests' JSONDecodeError is both
             return DocumentError(f"ipernity answered {method} with malformed data ({_brief(exc)})")
         return ServiceStopped(f"ipernity did not answer {method} ({_brief(exc)}) after {self.policy.attempts} "
