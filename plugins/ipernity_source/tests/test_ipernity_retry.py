@@ -22,19 +22,20 @@ FAST = RetryPolicy(attempts=ATTEMPTS, first_delay=0.0)
 WRAPPER = """
 import sys
 import migrator.http as core_http
-core_http.DEFAULT_POLICY = core_http.RetryPolicy(first_delay=0.0)
+core_http.DEFAULT_POLICY = core_http.RetryPolicy(attempts=int(sys.argv.pop(1)), first_delay=0.0)
 from migrator.cli import main
 sys.argv[0] = "migrator"
 main()
 """
 
 
-def run(cli, sb, home: Path, *extra: str) -> tuple:
-    """`migrator run ipernity folder` with the no-wait policy; the result and the JSON report."""
+def run(cli, sb, home: Path, *extra: str, attempts: int = ATTEMPTS) -> tuple:
+    """`migrator run ipernity folder` with a no-wait policy of `attempts`; the result, the JSON report
+    and the time it took."""
     script = home / "fast_policy.py"
     script.write_text(WRAPPER)
     report = home / "report.json"
-    args = ["run", "ipernity", "folder", "-o", f"ipernity.api_url={sb.api_url}",
+    args = [str(attempts), "run", "ipernity", "folder", "-o", f"ipernity.api_url={sb.api_url}",
             "-o", f"ipernity.api_key={sb.api_key}", "-o", f"ipernity.api_secret={sb.api_secret}",
             "-o", f"ipernity.auth_token={sb.grant_token(perm_doc='read')}", "-o", f"folder.path={home / 'out'}",
             "--state", str(home / "state.sqlite3"), "--report", str(report), *extra]
@@ -82,12 +83,13 @@ def test_a_download_that_keeps_failing_is_bounded_across_all_layers(cli, fresh_s
 
 
 def test_a_download_cut_short_every_time_is_bounded(cli, fresh_sandbox, home):
-    """Every original cut mid-body: the run loop retries the document, the download's budget ends it."""
+    """Every original cut mid-body: the run loop retries the document (6 tries), but the download's
+    budget, shared by those tries, ends it after the policy's attempts (3 here; was 6)."""
     fresh_sandbox.knobs.truncate_rate = 1.0
     fresh_sandbox.knobs.truncate_style = "close"
-    result, report, _ = run(cli, fresh_sandbox, home, "--limit", "1")
+    result, report, _ = run(cli, fresh_sandbox, home, "--limit", "1", attempts=3)
     assert result.returncode == 1, result.stderr
-    assert sum(fresh_sandbox.downloads.values()) == ATTEMPTS
+    assert sum(fresh_sandbox.downloads.values()) == 3
     assert "download interrupted" in result.stderr
 
 
