@@ -54,7 +54,7 @@ CONNECTION_OPTIONS = [
     Option("rate", float, 1.0, "API requests per second (Flickr allows 3,600 an hour per key; 0: unpaced)"),
     Option("backoff", float, 1.0, "first retry delay in seconds (doubles on each retry)"),
     Option("timeout", float, TIMEOUT, "seconds to wait for Flickr to connect or send more data, on every "
-           "request (REST, uploads, downloads)"),
+           "API call and upload"),
 ]
 
 
