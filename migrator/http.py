@@ -239,7 +239,9 @@ class Download:
     def _get(self) -> IO[bytes]:
         try:
             response = self.session.get(self.url, stream=True)
-        except requests.RequestException:
+        except requests.RequestException as exc:
+            if http_trouble(exc) is None:  # e.g. an invalid URL: no retry helps
+                raise DocumentError(f"{self.label}: cannot fetch the original ({type(exc).__name__})") from None
             self._failure()
             raise
         if response.status_code in RETRY_STATUSES:

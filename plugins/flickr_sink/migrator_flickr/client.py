@@ -193,7 +193,7 @@ class FlickrClient:
         """What a failure means: _Refused, _Lost, a final migrator error, or FlickrCallError to map."""
         if isinstance(exc, IllegalArgumentException):  # a ValueError that never reached Flickr
             return exc
-        if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+        if isinstance(exc, requests.RequestException):  # resets, timeouts, a body cut short
             return _Lost(type(exc).__name__)
         if isinstance(exc, (ValueError, SyntaxError)):  # an unparsable body on HTTP 200 (JSON, or XML ParseError)
             return _Lost(f"unreadable answer: {type(exc).__name__}")

@@ -133,7 +133,9 @@ def _retryable(exc: Exception) -> Again | None:
         return Again() if exc.code in RETRY_CODES else None
     if isinstance(exc, ValueError):  # not JSON, or no api block: a body cut short is worth another read
         return Again()
-    return http_trouble(exc)
+    if isinstance(exc, requests.RequestException):  # 429/5xx (with any Retry-After), resets, timeouts
+        return http_trouble(exc) or Again()
+    return None
 
 
 # -- defensive JSON (reference §3.3: strings or numbers, [] or "" for empty objects, omitted lists) ----
