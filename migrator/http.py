@@ -14,6 +14,11 @@ Retry layering (one policy per call, in one place):
 * Downloads: opening is retried by the policy; a body cut short mid-stream cannot be resumed
   transparently, so it is a `TransientError` for the run loop, and a `Download` counts those failures
   together with failed opens against the same policy, across the run loop's retries of the document.
+* `AnswerLost` is transient on purpose: the run loop tries the document again (a bounded number of
+  times), and the plugin's look-up step finds what the lost request may have created.
+
+Bound per call with the default policy: 6 requests, at most 31 s of waiting between them, and each
+request at most the plugin's `timeout` per connect or read.
 """
 
 from __future__ import annotations
