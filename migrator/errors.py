@@ -51,8 +51,8 @@ class TransientError(DocumentError):
 
 
 class AnswerLost(TransientError):
-    """A request went out but its answer was lost (5xx, reset, timeout, unreadable body): it may or may
-    not have taken effect, so look before doing it again."""
+    """The request was sent but its answer was lost (5xx, reset, timeout, unreadable body): it may or
+    may not have taken effect. Look before doing it again; never repeat it blindly."""
 
 
 class IntegrityError(TransientError):

@@ -3,6 +3,11 @@
 flickrapi pitfalls this module exists for (reference flickr_api.md §1): its SQLite token cache is
 world-readable, `token_valid()` deletes tokens, there is no retry anywhere, HTTP errors arrive as
 FlickrError with code None, `walk*` is broken on Python ≥ 3.9, and uploads answer XML only.
+
+Retries (see migrator.http): flickrapi's own session never retries, so the core policy is the only
+layer. `call` repeats reads and idempotent updates (set*/edit*); `call_once` and `upload_once` send a
+creating request once: a lost answer raises AnswerLost and the caller looks before creating again.
+A 429 is the one failure they wait out and repeat, as Flickr refused the request without doing it.
 """
 
 from __future__ import annotations
@@ -12,7 +17,6 @@ import hashlib
 import os
 import re
 import threading
-import time
 import types
 from collections.abc import Callable, Iterator
 from typing import IO, Any
@@ -20,18 +24,20 @@ from typing import IO, Any
 import requests
 from flickrapi import FlickrAPI, FlickrError
 from flickrapi.auth import FlickrAccessToken
+from flickrapi.exceptions import IllegalArgumentException
 from requests_toolbelt import MultipartEncoder
 
 from migrator import Option
 from migrator.checkpoints import checkpoint
-from migrator.errors import AnswerLost, AuthorizationNeeded, ServiceStopped, UsageError
-from migrator.http import Pacer
+from migrator.errors import AnswerLost, AuthorizationNeeded, MigratorError, ServiceStopped, UsageError
+from migrator.http import DEFAULT_POLICY, TIMEOUT, Again, Pacer, RetryPolicy, retry_after, retrying
 from migrator.tokens import load_token
 
 REST_URL = "https://api.flickr.com/services/rest/"
 UPLOAD_URL = "https://up.flickr.com/services/upload/"
 OAUTH_URL = "https://www.flickr.com/services/oauth/"
 RETRY_CODES = {105, 106}  # service unavailable, write operation failed (temporary)
+UPLOAD_LOST_CODES = {3}  # "general upload failure": the photo may exist all the same
 AUTH_CODES = {96, 97, 98, 99}  # bad or missing signature (a wrong secret), invalid token, insufficient perms
 AUTH_HINT = "run `migrator auth flickr` (or set FLICKR_OAUTH_TOKEN and FLICKR_OAUTH_TOKEN_SECRET)"
 LEVELS = ("read", "write", "delete")
@@ -49,6 +55,8 @@ CONNECTION_OPTIONS = [
     Option("oauth_url", str, OAUTH_URL, "OAuth endpoints (request_token, authorize, access_token below it)"),
     Option("rate", float, 1.0, "API requests per second (Flickr allows 3,600 an hour per key; 0: unpaced)"),
     Option("backoff", float, 1.0, "first retry delay in seconds (doubles on each retry)"),
+    Option("timeout", float, TIMEOUT, "seconds to wait for Flickr to connect or send more data, on every "
+           "API call and upload"),
 ]
 
 
@@ -67,7 +75,8 @@ def http_status(exc: FlickrError) -> int | None:
 
 
 def build_api(api_key: str, api_secret: str, rest_url: str = REST_URL, upload_url: str = UPLOAD_URL,
-              oauth_url: str = OAUTH_URL, token: FlickrAccessToken | None = None, timeout: float = 120) -> FlickrAPI:
+              oauth_url: str = OAUTH_URL, token: FlickrAccessToken | None = None,
+              timeout: float = TIMEOUT) -> FlickrAPI:
     """A FlickrAPI that never writes ~/.flickr and talks to the configured endpoints."""
     if token is not None:
         api = FlickrAPI(api_key, api_secret, token=token, format="parsed-json", timeout=timeout)
@@ -81,7 +90,15 @@ def build_api(api_key: str, api_secret: str, rest_url: str = REST_URL, upload_ur
     api.flickr_oauth.REQUEST_TOKEN_URL = base + "request_token"
     api.flickr_oauth.AUTHORIZE_URL = base + "authorize"
     api.flickr_oauth.ACCESS_TOKEN_URL = base + "access_token"
+    api.flickr_oauth.session.hooks["response"].append(_note_retry_after)
     return api
+
+
+_last = threading.local()  # the Retry-After of this thread's latest answer (flickrapi drops the headers)
+
+
+def _note_retry_after(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    _last.retry_after = retry_after(response)
 
 
 def _do_upload(self: Any, filename: str, url: str, params: dict[str, Any] | None = None,
@@ -104,89 +121,109 @@ def _do_upload(self: Any, filename: str, url: str, params: dict[str, Any] | None
     return response.content
 
 
+class _Refused(Exception):
+    """HTTP 429: Flickr did nothing, so even a creating call may be sent again after a wait."""
+
+    def __init__(self, reason: str, after: float | None) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+class _Lost(Exception):
+    """The answer was lost (5xx, 105/106, reset, timeout, unreadable body); only repeatable calls retry it."""
+
+
 class FlickrClient:
-    """Every request paced to `rate` per second; 429, 5xx, 105/106 and network errors backed off."""
+    """Every request paced to `rate` per second and tried under one retry policy (migrator.http)."""
 
     def __init__(self, api: FlickrAPI, rate: float = 1.0, count: Callable[[str], None] | None = None,
-                 retries: int = 6, backoff: float = 1.0) -> None:
+                 retries: int | None = None, backoff: float = DEFAULT_POLICY.first_delay,
+                 policy: RetryPolicy | None = None) -> None:
         self.api = api
         self.pacer = Pacer(rate)
         self._count = count or (lambda method: None)
-        self.retries, self.backoff = retries, backoff
+        attempts = DEFAULT_POLICY.attempts if retries is None else retries + 1
+        self.policy = policy or RetryPolicy(attempts=attempts, first_delay=backoff)
         self.lock = threading.Lock()
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
-        """One REST method (parsed JSON). Raises FlickrCallError for answers the caller must map."""
-        return self._with_retries(method, lambda: self._answered(method, self.api.do_flickr_call(method, **params)))
+        """A read or an idempotent update (set*/edit*), repeated under the policy when its answer is lost.
+        Raises FlickrCallError for answers the caller must map."""
+        return self._run(method, lambda: self.api.do_flickr_call(method, **params), repeat=True)
+
+    def call_once(self, method: str, **params: Any) -> dict[str, Any]:
+        """A call that creates something: never repeated. A lost answer raises AnswerLost (look it up
+        before calling again); only a 429, where Flickr did nothing, is waited out and retried."""
+        return self._run(method, lambda: self.api.do_flickr_call(method, **params), repeat=False)
 
     @staticmethod
     def _answered(method: str, answer: Any) -> Any:
         checkpoint(f"flickr:answer:{method}")  # Flickr did the work; nothing here knows it yet
         return answer
 
-    def _with_retries(self, method: str, attempt: Callable[[], Any]) -> Any:
-        delay = self.backoff
-        for n in range(self.retries + 1):
+    def _run(self, method: str, send: Callable[[], Any], repeat: bool, lost_codes: frozenset[int] = frozenset(),
+             rewind: Callable[[], None] | None = None) -> Any:
+        def attempt() -> Any:
             self.pacer.wait()
             self._count(method)
             checkpoint(f"flickr:call:{method}")
+            _last.retry_after = None
             try:
-                return attempt()
-            except FlickrError as exc:
-                code = exc.code if isinstance(exc.code, int) else None
-                status = http_status(exc)
-                if code in AUTH_CODES or status == 401:
-                    raise AuthorizationNeeded(f"Flickr refused the credentials ({exc}): check flickr.api_secret, "
-                                              f"then {AUTH_HINT}") from None
-                if code == 100:
-                    raise UsageError("Flickr says the API key is invalid: check flickr.api_key / FLICKR_API_KEY")
-                transient = code in RETRY_CODES or (status is not None and (status == 429 or status >= 500))
-                if not transient:
-                    raise FlickrCallError(method, code, str(exc)) from None
-                if n == self.retries:
-                    raise ServiceStopped(f"Flickr keeps failing {method} ({exc}); rerun later") from None
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                if n == self.retries:
-                    raise ServiceStopped(f"Flickr unreachable during {method} ({type(exc).__name__}); "
-                                         "rerun later") from None
-            except ValueError as exc:  # an unparsable body on HTTP 200
-                if n == self.retries:
-                    raise ServiceStopped(f"Flickr answered {method} with malformed data ({exc})") from None
-            time.sleep(delay)
-            delay = min(delay * 2, 60)
-        raise AssertionError("unreachable")  # pragma: no cover
+                return self._answered(method, send())
+            except Exception as exc:
+                failure = self._sorted(method, exc, lost_codes)
+                if isinstance(failure, _Lost) and not repeat:
+                    raise AnswerLost(f"Flickr {method}: the answer was lost ({failure}); it may have taken "
+                                     "effect: look it up before trying again") from None
+                raise failure from None
 
-    def call_once(self, method: str, **params: Any) -> dict[str, Any]:
-        """A call that creates something, sent once: a lost answer raises AnswerLost (look, then decide)."""
-        self.pacer.wait()
-        self._count(method)
-        checkpoint(f"flickr:call:{method}")
-        try:
-            return self._answered(method, self.api.do_flickr_call(method, **params))
-        except FlickrError as exc:
-            code = exc.code if isinstance(exc.code, int) else None
-            status = http_status(exc)
-            if code in AUTH_CODES or status == 401:
-                raise AuthorizationNeeded(f"Flickr refused the credentials ({exc}): {AUTH_HINT}") from None
-            if code in RETRY_CODES or code is None:
-                raise AnswerLost(f"Flickr's answer to {method} was lost ({_brief(exc)})") from None
-            raise FlickrCallError(method, code, str(exc)) from None
-        except (requests.ConnectionError, requests.Timeout, ValueError) as exc:
-            raise AnswerLost(f"Flickr's answer to {method} was lost ({type(exc).__name__})") from None
+        def classify(exc: Exception) -> Again | None:
+            if isinstance(exc, _Refused):
+                if rewind is not None:
+                    rewind()
+                return Again(exc.after)
+            return Again() if isinstance(exc, _Lost) else None
+
+        def give_up(exc: Exception) -> MigratorError:
+            return ServiceStopped(f"Flickr keeps failing {method} ({exc}) after {self.policy.attempts} tries; "
+                                  "rerun later")
+
+        return retrying(attempt, classify, give_up, self.policy)
+
+    @staticmethod
+    def _sorted(method: str, exc: Exception, lost_codes: frozenset[int]) -> Exception:
+        """What a failure means: _Refused, _Lost, a final migrator error, or FlickrCallError to map."""
+        if isinstance(exc, IllegalArgumentException):  # a ValueError that never reached Flickr
+            return exc
+        if isinstance(exc, requests.RequestException):  # resets, timeouts, a body cut short
+            return _Lost(type(exc).__name__)
+        if isinstance(exc, (ValueError, SyntaxError)):  # an unparsable body on HTTP 200 (JSON, or XML ParseError)
+            return _Lost(f"unreadable answer: {type(exc).__name__}")
+        if not isinstance(exc, FlickrError):
+            return exc
+        code = exc.code if isinstance(exc.code, int) else None
+        status = http_status(exc)
+        if code in AUTH_CODES or status == 401:
+            return AuthorizationNeeded(f"Flickr refused the credentials ({exc}): check flickr.api_secret, "
+                                       f"then {AUTH_HINT}")
+        if code == 100:
+            return UsageError("Flickr says the API key is invalid: check flickr.api_key / FLICKR_API_KEY")
+        if status == 429:
+            return _Refused("HTTP 429, rate-limited", getattr(_last, "retry_after", None))
+        if code in RETRY_CODES or code in lost_codes or (status is not None and status >= 500):
+            return _Lost(f"HTTP {status}" if status is not None else f"error {code}")
+        return FlickrCallError(method, code, str(exc))
 
     def upload_once(self, path: str, fileobj: IO[bytes], fields: dict[str, Any]) -> str:
-        """One upload attempt (never retried here: a lost answer may mean the photo exists)."""
-        self.pacer.wait()
-        self._count("upload")
-        checkpoint("flickr:call:upload")
-        try:
-            rsp = self._answered("upload", self.api.upload(filename=path, fileobj=fileobj, format="etree", **fields))
-        except FlickrError as exc:
-            code = exc.code if isinstance(exc.code, int) else None
-            raise FlickrCallError("upload", code, str(exc)) from None
+        """One upload (never repeated here: a lost answer may mean the photo exists). HTTP trouble and
+        upload error 3 raise AnswerLost; the caller looks the photo up by its machine tag first."""
+        start = fileobj.tell() if fileobj.seekable() else None
+        rewind = (lambda: fileobj.seek(start)) if start is not None else None  # a 429 sends the file again
+        rsp = self._run("upload", lambda: self.api.upload(filename=path, fileobj=fileobj, format="etree", **fields),
+                        repeat=False, lost_codes=frozenset(UPLOAD_LOST_CODES), rewind=rewind)
         photo_id = rsp.findtext("photoid")
         if not photo_id:
-            raise FlickrCallError("upload", None, "the answer has no photoid")
+            raise AnswerLost("Flickr upload: the answer has no photoid; look before uploading again")
         return photo_id.strip()
 
     def pages(self, method: str, list_key: str, item_key: str, per_page: int = 500,
@@ -230,11 +267,20 @@ def access_token(config: dict[str, Any], config_dir: Any, perms: str) -> FlickrA
                              str(saved.get("user_nsid") or ""))
 
 
+def request_timeout(config: dict[str, Any]) -> float:
+    """flickr.timeout, checked: a positive number of seconds."""
+    timeout = config.get("timeout", TIMEOUT)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise UsageError(f"flickr.timeout must be a number of seconds above 0, not {timeout!r}")
+    return float(timeout)
+
+
 def connect(config: dict[str, Any], context: Any, perms: str) -> FlickrClient:
     """A paced client for the configured endpoints and token."""
     require_keys(config)
+    timeout = request_timeout(config)
     api = build_api(config["api_key"], config["api_secret"], config["rest_url"], config["upload_url"],
-                    config["oauth_url"], access_token(config, context.config_dir, perms))
+                    config["oauth_url"], access_token(config, context.config_dir, perms), timeout=timeout)
     return FlickrClient(api, rate=config["rate"], count=context.count_call, backoff=config["backoff"])
 
 
@@ -270,11 +316,6 @@ def _tag_value(doc_id: str) -> str:
         return "b32." + encoded
     return "sha." + hashlib.sha256(doc_id.encode("utf-8")).hexdigest()[:40]
 
-
-def _brief(exc: Exception) -> str:
-    """An error's first line without HTML pages: flickrapi puts whole error bodies in its messages."""
-    text = str(exc).split("\n", 1)[0]
-    return text if len(text) < 120 and "<" not in text else type(exc).__name__
 
 
 def quote_tags(tags: list[str]) -> str:

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
 
-from migrator.errors import AuthorizationNeeded, DocumentError, QuotaExceeded, ServiceStopped, UsageError
-from migrator.http import new_session
+from migrator import http
+from migrator.errors import (
+    AuthorizationNeeded,
+    DocumentError,
+    MigratorError,
+    QuotaExceeded,
+    ServiceStopped,
+    UsageError,
+)
+from migrator.http import TIMEOUT, Again, RetryPolicy, http_trouble, new_session, retrying
 
 RETRY_CODES = {"113", "500", "501", "503"}  # IP rate limit, service error, maintenance, unavailable
 AUTH_CODES = {"106", "107", "110"}  # token missing, invalid, insufficient permissions
@@ -32,15 +39,17 @@ class ApiError(Exception):
 
 
 class IpernityClient:
-    """Signs every call (api_key, auth_token when present), retries transient failures with backoff."""
+    """Signs every call (api_key, auth_token when present). Every method used is a read, so a failed
+    call is simply repeated under the core retry policy: one layer, `policy.attempts` requests at most."""
 
     def __init__(self, api_url: str, api_key: str, api_secret: str, token: str | None = None,
-                 count: Callable[[str], None] | None = None, retries: int = 6, backoff: float = 0.5) -> None:
+                 count: Callable[[str], None] | None = None, policy: RetryPolicy | None = None,
+                 timeout: float = TIMEOUT) -> None:
         self.api_url = api_url if api_url.endswith("/") else api_url + "/"
         self.api_key, self.api_secret, self.token = api_key, api_secret, token
-        self.session = new_session(retries=3, backoff=backoff)
+        self.session = new_session(timeout=timeout)
         self._count = count or (lambda method: None)
-        self.retries, self.backoff = retries, backoff
+        self.policy = policy or http.DEFAULT_POLICY
 
     def signed(self, method: str | None, params: dict[str, Any]) -> dict[str, str]:
         data = {k: str(v) for k, v in params.items() if v is not None}
@@ -52,32 +61,26 @@ class IpernityClient:
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
         """One API method; transient errors are retried, the rest raised as migrator errors."""
-        delay = self.backoff
-        for attempt in range(self.retries + 1):
-            try:
-                return self._once(method, params)
-            except ApiError as exc:
-                if exc.code not in RETRY_CODES or attempt == self.retries:
-                    raise self._translate(exc) from None
-                last = exc
-            except ValueError as exc:  # not JSON (requests' JSONDecodeError too): retried once, then failed
-                if attempt >= 1:
-                    raise DocumentError(f"ipernity answered {method} with malformed data ({_brief(exc)})") from None
-                last = exc
-            except requests.RequestException as exc:
-                if attempt == self.retries:
-                    raise ServiceStopped(f"ipernity did not answer {method} ({_brief(exc)}); "
-                                         "the service may be down: rerun later") from None
-                last = exc
-            time.sleep(delay)
-            delay = min(delay * 2, 30)
-        raise ServiceStopped(f"ipernity {method}: {last}")  # pragma: no cover - loop always returns/raises
+        try:
+            return retrying(lambda: self._once(method, params), _retryable,
+                            lambda exc: self._give_up(method, exc), self.policy)
+        except ApiError as exc:
+            raise self._translate(exc) from None
+
+    def _give_up(self, method: str, exc: Exception) -> MigratorError:
+        if isinstance(exc, ApiError):  # only the retryable codes get here
+            return ServiceStopped(f"ipernity is unavailable for {method} ({exc.message}, error {exc.code}) after "
+                                  f"{self.policy.attempts} tries; rerun later")
+        if isinstance(exc, ValueError):  # before RequestException: requests' JSONDecodeError is both
+            return DocumentError(f"ipernity answered {method} with malformed data ({_brief(exc)})")
+        return ServiceStopped(f"ipernity did not answer {method} ({_brief(exc)}) after {self.policy.attempts} "
+                              "tries; the service may be down: rerun later")
 
     def _once(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         self._count(method)
         response = self.session.post(self.api_url + method, data=self.signed(method, params))
-        if response.status_code >= 500:
-            raise requests.HTTPError(f"HTTP {response.status_code}")
+        if response.status_code >= 500 or response.status_code == 429:
+            raise requests.HTTPError(f"HTTP {response.status_code}", response=response)
         if response.status_code != 200:
             raise ApiError(method, f"http{response.status_code}", f"HTTP status {response.status_code}")
         data = response.json()
@@ -88,7 +91,7 @@ class IpernityClient:
             raise ApiError(method, str(api.get("code", "?")), str(api.get("message", "")))
         return data
 
-    def _translate(self, exc: ApiError) -> Exception:
+    def _translate(self, exc: ApiError) -> MigratorError:
         if exc.code in AUTH_CODES:
             return AuthorizationNeeded(f"ipernity refused the token ({exc.message}, error {exc.code}): {AUTH_HINT}")
         if exc.code == "112":
@@ -123,6 +126,16 @@ class IpernityClient:
             if not items or page >= pages:
                 return
             page += 1
+
+
+def _retryable(exc: Exception) -> Again | None:
+    if isinstance(exc, ApiError):
+        return Again() if exc.code in RETRY_CODES else None
+    if isinstance(exc, ValueError):  # not JSON, or no api block: a body cut short is worth another read
+        return Again()
+    if isinstance(exc, requests.RequestException):  # 429/5xx (with any Retry-After), resets, timeouts
+        return http_trouble(exc) or Again()
+    return None
 
 
 # -- defensive JSON (reference §3.3: strings or numbers, [] or "" for empty objects, omitted lists) ----

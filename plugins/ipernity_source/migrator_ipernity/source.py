@@ -23,7 +23,7 @@ import click
 
 from migrator import AlbumRef, Container, Entry, Item, Option, Original, Source
 from migrator.errors import AuthorizationNeeded, DocumentError, ServiceStopped, UsageError
-from migrator.http import new_session, open_url
+from migrator.http import TIMEOUT, Download, new_session
 from migrator.tokens import load_token, save_token
 
 from . import mapping
@@ -69,6 +69,8 @@ class IpernitySource(Source):
         Option("numdocs", int, 0, "how many documents from startdoc (flip's -numdocs); 0: all"),
         Option("comments", bool, True, "fetch comments"),
         Option("refresh", bool, False, "re-list everything: pick up edited metadata, report deleted documents"),
+        Option("timeout", float, TIMEOUT, "seconds to wait for ipernity to connect or send more data, on every "
+               "request (API calls and downloads)"),
     ]
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -79,11 +81,13 @@ class IpernitySource(Source):
                              "(get them at https://www.ipernity.com/apps/key), or try --sandbox")
         if self.config["startdoc"] < 0 or self.config["numdocs"] < 0:
             raise UsageError("ipernity.startdoc and ipernity.numdocs must be 0 or more")
+        timeout = _timeout(self.config)
         token = self.config["auth_token"] or (load_token("ipernity", self.context.config_dir) or {}).get("token")
         if not token:
             raise AuthorizationNeeded(f"ipernity: no authorization token yet: {AUTH_HINT}")
-        self.client = IpernityClient(self.config["api_url"], key, secret, token, count=self.context.count_call)
-        self.downloads = new_session(retries=2)  # the run loop retries whole downloads too
+        self.client = IpernityClient(self.config["api_url"], key, secret, token, count=self.context.count_call,
+                                     timeout=timeout)
+        self.downloads = new_session(timeout=timeout)  # no retries underneath: each Download has its budget
         auth = obj(self.client.call("auth.checkToken").get("auth"))
         level = as_str(obj(auth.get("permissions")).get("doc")) or "none"
         if level not in PERM_LEVELS[1:]:
@@ -234,7 +238,7 @@ class IpernitySource(Source):
             raise DocumentError(f"ipernity gives no original for document {listed.doc_id}; check that the token "
                                 "belongs to the owner")
         label = f"ipernity:{record.id} {record.title[:40]!r}"
-        opener = lambda: open_url(self.downloads, url, label)  # noqa: E731
+        opener = Download(self.downloads, url, label, self.client.policy)
         return Item(record, Original(opener, label, size=record.file.size, md5=record.file.md5))
 
     # -- authorization and sandbox --------------------------------------------------------------
@@ -244,7 +248,7 @@ class IpernitySource(Source):
         if not key or not secret:
             raise UsageError("set IPERNITY_API_KEY and IPERNITY_API_SECRET first "
                              "(get them at https://www.ipernity.com/apps/key)")
-        client = IpernityClient(config["api_url"], key, secret, count=context.count_call)
+        client = IpernityClient(config["api_url"], key, secret, count=context.count_call, timeout=_timeout(config))
         frob = as_str(obj(client.call("auth.getFrob").get("auth")).get("frob"))
         link = {"api_key": key, "frob": frob, "perm_doc": "read"}
         link["api_sig"] = client.signed(None, link)["api_sig"]
@@ -265,6 +269,13 @@ class IpernitySource(Source):
     @classmethod
     def sandbox(cls, workdir: Path) -> contextlib.AbstractContextManager[dict[str, Any]]:
         return _sandbox()
+
+
+def _timeout(config: dict[str, Any]) -> float:
+    timeout = config.get("timeout", TIMEOUT)
+    if not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise UsageError(f"ipernity.timeout must be a number of seconds above 0, not {timeout!r}")
+    return float(timeout)
 
 
 @contextlib.contextmanager
