@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 import re
 import threading
@@ -32,6 +33,10 @@ from migrator.checkpoints import checkpoint
 from migrator.errors import AnswerLost, AuthorizationNeeded, MigratorError, ServiceStopped, UsageError
 from migrator.http import DEFAULT_POLICY, TIMEOUT, Again, Pacer, RetryPolicy, retry_after, retrying
 from migrator.tokens import load_token
+
+# flickrapi logs every failed answer at ERROR (whole HTML error pages) and, for refused signatures,
+# the signed base string with the key and token: never shown, whatever the verbosity.
+logging.getLogger("flickrapi").setLevel(logging.CRITICAL + 1)
 
 REST_URL = "https://api.flickr.com/services/rest/"
 UPLOAD_URL = "https://up.flickr.com/services/upload/"

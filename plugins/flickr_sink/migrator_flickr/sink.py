@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import requests
 
 from migrator import Container, Document, Item, Option, Sink, Stored, StoredRecord
 from migrator.errors import (
@@ -174,13 +173,10 @@ class FlickrSink(Sink):
         ext = (doc.file.ext if doc.file and doc.file.ext else "jpg").strip(".") or "jpg"
         with self._local_file(item, ext) as path, open(path, "rb") as fileobj:
             self.photos.intend(key)
-            try:
+            try:  # a lost answer is AnswerLost: the retry of this document looks the photo up first
                 photo_id = self.client.upload_once(f"upload.{ext}", fileobj, fields)
             except FlickrCallError as exc:
                 raise self._upload_error(exc, key) from None
-            except (requests.ConnectionError, requests.Timeout) as exc:  # lost answer: look before a retry
-                raise AnswerLost(f"upload interrupted ({type(exc).__name__}); will check Flickr before "
-                                 "uploading again") from None
             self.context.add_bytes(os.fstat(fileobj.fileno()).st_size)
         self.photos.remember(key, photo_id)
         return photo_id
@@ -194,7 +190,7 @@ class FlickrSink(Sink):
             return self._upload_license
 
     def _upload_error(self, exc: FlickrCallError, key: str) -> Exception:
-        if exc.code is None or exc.code == 3:  # HTTP trouble or "general upload failure": the photo may exist
+        if exc.code is None:  # a failure without a Flickr code: the photo may exist
             return AnswerLost(f"upload failed ({exc.message}); will check Flickr before uploading again")
         self.photos.abandon(key)  # a definite refusal: nothing was created
         if exc.code in (5, 8):

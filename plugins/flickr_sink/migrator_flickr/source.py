@@ -28,11 +28,11 @@ from urllib.parse import urlparse
 import requests
 
 from migrator import AlbumRef, Container, Entry, FileInfo, Item, Option, Original, Source
-from migrator.errors import DocumentError, ServiceStopped, TransientError, UsageError
-from migrator.http import RETRY_STATUSES, new_session, open_url
+from migrator.errors import DocumentError, ServiceStopped, UsageError
+from migrator.http import RETRY_STATUSES, Download, http_trouble, new_session, retrying
 
 from . import flickr_records as fr
-from .client import CONNECTION_OPTIONS, FlickrCallError, connect
+from .client import CONNECTION_OPTIONS, FlickrCallError, connect, request_timeout
 
 LIST_EXTRAS = ("description,license,date_upload,date_taken,last_update,geo,tags,machine_tags,original_format,"
                "media,url_o,o_dims,views,count_comments")
@@ -76,7 +76,7 @@ class FlickrSource(Source):
         if not 1 <= self.config["per_page"] <= 500:
             raise UsageError("flickr.per_page must be between 1 and 500")
         self.client = connect(self.config, self.context, perms="read")
-        self.downloads = new_session(retries=2)  # the run loop retries whole downloads too
+        self.downloads = new_session(timeout=request_timeout(self.config))  # retried by each Download
         try:
             user = fr.obj(self.client.call("flickr.test.login").get("user"))
         except FlickrCallError as exc:
@@ -220,8 +220,8 @@ class FlickrSource(Source):
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             raise DocumentError(f"Flickr photo {photo_id}: malformed answer ({type(exc).__name__}: {exc})") from None
         label = f"flickr:{photo_id} {title[:40]!r}"
-        return Item(record, Original(partial(open_url, self.downloads, rendition.url, label), label,
-                                     size=rendition.size))
+        opener = Download(self.downloads, rendition.url, label, self.client.policy)  # one budget per photo
+        return Item(record, Original(opener, label, size=rendition.size))
 
     def _call(self, method: str, photo_id: str) -> dict[str, Any]:
         """A per-photo call: Flickr's refusals fail this photo only."""
@@ -273,13 +273,21 @@ class FlickrSource(Source):
 
     def _probe(self, photo_id: str, url: str, label: str) -> Rendition | int:
         """HEAD `url` (following redirects): a Rendition when it would be served, else the HTTP status."""
+        def head() -> requests.Response:
+            answer = self.downloads.head(url, allow_redirects=True)
+            answer.close()
+            if answer.status_code in RETRY_STATUSES:
+                raise requests.HTTPError(f"HTTP {answer.status_code}", response=answer)
+            return answer
+
+        def give_up(exc: Exception) -> DocumentError:
+            return DocumentError(f"flickr:{photo_id}: the file host keeps failing ({type(exc).__name__}); "
+                                 "a rerun tries again")
+
         try:
-            response = self.downloads.head(url, allow_redirects=True)
+            response = retrying(head, http_trouble, give_up, self.client.policy)
         except requests.RequestException as exc:
-            raise TransientError(f"flickr:{photo_id}: cannot reach the file host ({type(exc).__name__})") from None
-        response.close()
-        if response.status_code in RETRY_STATUSES:
-            raise TransientError(f"flickr:{photo_id}: the file host answered HTTP {response.status_code}")
+            raise DocumentError(f"flickr:{photo_id}: cannot reach the file host ({type(exc).__name__})") from None
         if response.status_code != 200:
             return response.status_code
         headers = response.headers
