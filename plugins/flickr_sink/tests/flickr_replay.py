@@ -53,7 +53,7 @@ def flickr_args(sb: FlickrSandbox) -> list[str]:
     return ["-o", f"flickr.api_key={sb.api_key}", "-o", f"flickr.api_secret={sb.api_secret}",
             "-o", f"flickr.oauth_token={token}", "-o", f"flickr.oauth_token_secret={secret}",
             "-o", f"flickr.rest_url={sb.rest_url}", "-o", f"flickr.upload_url={sb.upload_url}",
-            "-o", f"flickr.oauth_url={sb.oauth_url}", "-o", "flickr.rate=0", "-o", "flickr.backoff=0.05"]
+            "-o", f"flickr.oauth_url={sb.oauth_url}", "-o", "flickr.rate=0", "-o", "flickr.backoff=0.01"]
 
 
 class Replay:

@@ -318,3 +318,11 @@ def test_stopping_releases_stalled_requests():
 def test_received_signatures_are_recorded(sandbox, owner):
     owner.ok("auth.checkToken")
     assert len(sandbox.signatures_seen) >= 1 and all(len(s) == 32 for s in sandbox.signatures_seen)
+
+
+def test_counted_5xx_and_113_bursts(sandbox, owner):
+    sandbox.knobs.fail_api = 1
+    sandbox.knobs.limit_api = 1
+    assert owner.raw("auth.checkToken").status_code == 503
+    assert owner.error("auth.checkToken") == 113
+    assert owner.ok("auth.checkToken") and sandbox.knobs.fail_api == sandbox.knobs.limit_api == 0

@@ -17,8 +17,9 @@ token (106/107), permission level (110), then the method itself (codes 1/2).
 
 Transport faults (knobs, none of them carries the call out): ``stall`` holds API calls and
 downloads without an answer for ``hang_seconds`` (a server that stopped answering; stopping the
-sandbox releases them), ``reset_api`` drops the next N API calls with a TCP reset; and
-``truncate_api`` cuts the next N API answers in half (the call was carried out).
+sandbox releases them), ``reset_api`` drops the next N API calls with a TCP reset, ``fail_api`` and
+``limit_api`` answer the next N with HTTP 503 or error 113; and ``truncate_api`` cuts the next N API
+answers in half (the call was carried out).
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class Knobs:
         "hang_seconds": 30.0,      # how long a stalled request is held before its connection drops
         "reset_api": 0,            # the next N API calls are dropped with a TCP reset, not carried out
         "truncate_api": 0,         # the next N API answers are cut in half (full Content-Length, then close)
+        "fail_api": 0,             # the next N API calls answer HTTP 503, not carried out (a 5xx burst)
+        "limit_api": 0,            # the next N API calls answer error 113, not carried out (a rate-limit burst)
     }
 
     def __init__(self, **values: Any):
@@ -389,7 +392,9 @@ class IpernitySandbox:
         if k.latency:
             time.sleep(float(k.latency))
         try:
-            if k.rate_limit and self._random() < float(k.rate_limit):
+            if self.take_fault("fail_api"):
+                return 503, b"<html><body><h1>503 Service Unavailable</h1></body></html>"
+            if self.take_fault("limit_api") or (k.rate_limit and self._random() < float(k.rate_limit)):
                 raise ApiError(113)
             if k.fault_rate and self._random() < float(k.fault_rate):
                 kind = self._randrange(4)
