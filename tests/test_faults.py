@@ -7,9 +7,13 @@ an outage (4), quota (4), a revoked token (3, `migrator auth` hint), a full disk
 
 Already proven elsewhere (not repeated here): Flickr 429 and 5xx bursts in a whole run
 (`plugins/flickr_sink/tests/test_flickr_sink.py::test_429_and_5xx_bursts_are_survived`), Flickr's upload
-limit stopping with exit 4 (`::test_free_account_limit_stops_with_quota_code`), short and corrupt ipernity
-downloads (`plugins/ipernity_source/tests/test_ipernity_source.py`), a kill before the rename of an original
+limit stopping with exit 4 (`::test_free_account_limit_stops_with_quota_code`), ipernity 5xx and truncated
+downloads in `ipernity local` (`plugins/ipernity_source/tests/test_ipernity_source.py::
+test_faults_and_truncated_downloads_still_give_a_complete_backup`), ipernity quota in `ipernity local`
+(`::test_quota_stop_then_rerun_completes_without_double_downloads`,
+`::test_quota_while_reading_albums_still_says_how_many_remain`), a kill before the rename of an original
 (`plugins/local_sink/tests/test_local_sink_cli.py::test_a_kill_before_rename_leaves_no_truncated_original`).
+The tests here add the three-plugin chain and what those lack.
 """
 
 from __future__ import annotations
