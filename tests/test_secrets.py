@@ -10,6 +10,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -35,6 +36,8 @@ def interactive_auth(cli, args: list[str], link: str, answer) -> subprocess.Comp
     returns what to type), then finish."""
     proc = subprocess.Popen([sys.executable, "-m", "migrator", "auth", *args], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli.env(ENV), cwd=cli.home)
+    watchdog = threading.Timer(TIMEOUT, proc.kill)  # a silent command must not block readline forever
+    watchdog.start()
     try:
         line = ""
         while link not in line:
@@ -42,6 +45,7 @@ def interactive_auth(cli, args: list[str], link: str, answer) -> subprocess.Comp
             assert line, proc.stderr.read()
         out, err = proc.communicate(answer(line) + "\n", timeout=TIMEOUT)
     finally:
+        watchdog.cancel()
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=TIMEOUT)

@@ -222,8 +222,11 @@ def test_stopping_the_sandbox_releases_a_hang(raw_factory):
 
     worker = threading.Thread(target=call, daemon=True)
     worker.start()
-    while sandbox.calls["flickr.test.login"] == 0:  # wait until the request is being held
+    for _ in range(3000):  # until the request is being held (bounded: the test ends by itself)
+        if sandbox.calls["flickr.test.login"]:
+            break
         worker.join(0.01)
+    assert sandbox.calls["flickr.test.login"] == 1
     sandbox.stop()
     worker.join(30)
     assert not worker.is_alive() and isinstance(seen[0], requests.ConnectionError)

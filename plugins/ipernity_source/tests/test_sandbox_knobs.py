@@ -308,8 +308,11 @@ def test_stopping_releases_stalled_requests():
 
     worker = threading.Thread(target=call, daemon=True)
     worker.start()
-    while sb.stalled == 0:  # until the request is being held
+    for _ in range(3000):  # until the request is being held (bounded: the test ends by itself)
+        if sb.stalled:
+            break
         worker.join(0.01)
+    assert sb.stalled == 1
     sb.stop()
     worker.join(30)
     assert not worker.is_alive() and isinstance(seen[0], requests.ConnectionError)
