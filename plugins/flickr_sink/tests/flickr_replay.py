@@ -70,12 +70,12 @@ class Replay:
     def close(self) -> None:
         self.fl.stop()
 
-    def run(self, *extra: str) -> tuple[subprocess.CompletedProcess, dict[str, Any]]:
+    def run(self, *extra: str, env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess, dict[str, Any]]:
         """One run; returns the process and its --report (empty when none was written)."""
         self.runs += 1
         report = self.home / f"report{self.runs}.json"
         result = self.cli("run", "local", "flickr", "-o", f"local.path={self.backup}", *flickr_args(self.fl),
-                          "--state", str(self.state), "--report", str(report), *extra, env=ENV,
+                          "--state", str(self.state), "--report", str(report), *extra, env={**ENV, **(env or {})},
                           timeout=RUN_TIMEOUT)
         return result, (json.loads(report.read_text("utf-8")) if report.exists() else {})
 

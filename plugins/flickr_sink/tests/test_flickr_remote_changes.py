@@ -106,6 +106,28 @@ def test_deleted_set_is_created_again_when_its_album_changes(replay):
     replay.assert_replayed()  # created again, complete and in the new order; no other set touched twice
 
 
+@pytest.fixture
+def unfinished(cli, home, template):
+    """A first run killed (SIGKILL) just before its first editPhotos: every set exists, none is finished."""
+    run = Replay(cli, home, template)
+    killed, _ = run.run(env={"MIGRATOR_KILL_AT": "flickr:call:flickr.photosets.editPhotos"})
+    assert killed.returncode == -9, killed.stderr
+    yield run
+    run.close()
+
+
+def test_deleted_unfinished_set_is_created_again(unfinished):
+    album_id, _ = max(unfinished.media_albums().items(), key=lambda a: len(a[1]["members"]))
+    title = unfinished.albums()[album_id]["title"] or "untitled"
+    doomed = [s["id"] for s in unfinished.fl.state()["photosets"] if s["title"] == title]
+    as_user(unfinished).photosets.delete(photoset_id=doomed[0])
+    result, report = unfinished.run()
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    assert any("deleted on Flickr" in w.get("warning", "") for w in report.get("warnings", [])), report
+    unfinished.assert_replayed()
+
+
 # -- a set reordered by hand ------------------------------------------------------------------------------
 def test_set_reordered_by_hand_is_kept_until_the_album_changes(replay):
     album_id, album = max(replay.media_albums().items(), key=lambda a: len(a[1]["members"]))
