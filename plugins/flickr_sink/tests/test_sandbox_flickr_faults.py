@@ -139,3 +139,135 @@ def test_oauth_endpoints_outside_fault_targets(sb):
     r = requests.post(sb.request_token_url, data={"oauth_callback": "oob"}, auth=OAuth1(sb.api_key, sb.api_secret),
                       timeout=10)
     assert r.status_code in (500, 502, 503)
+
+
+# -- lost answers: the call is carried out and committed, the client sees only a failure ---------------
+def _set_titles(sb) -> list[str]:
+    return [s.title for s in sb.account.photosets]
+
+
+@pytest.mark.parametrize("how", ["500", 503, "reset", "truncate"])
+def test_lost_answer_commits_the_rest_call(sb, raw, flickr, up, how):
+    pid = up(flickr)
+    sb.knobs.lose_answer("flickr.photosets.create", how=how)
+    if how in ("500", 503):
+        assert raw.rest("flickr.photosets.create", title="kept", primary_photo_id=pid).status_code == int(how)
+    else:
+        with pytest.raises((requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):  # reset / cut short
+            raw.rest("flickr.photosets.create", title="kept", primary_photo_id=pid)
+    assert _set_titles(sb) == ["kept"]  # the set exists although the client saw a failure
+    assert sb.lost_answers == [("flickr.photosets.create", str(how))]
+    assert sb.knobs.pending_losses == 0
+    answer = raw.call("flickr.photosets.create", title="second", primary_photo_id=pid)  # n=1: answered again
+    assert answer["stat"] == "ok" and _set_titles(sb) == ["second", "kept"]
+
+
+def test_lost_answer_through_flickrapi_and_refusals_lose_their_answer_too(sb, flickr, up):
+    pid = up(flickr)
+    set_id = flickr.photosets.create(title="s", primary_photo_id=pid)["photoset"]["id"]
+    other = up(flickr)
+    sb.knobs.lose_answer("flickr.photosets.addPhoto", n=2, how="502")
+    for _ in range(2):  # the second call is refused (error 3: already in the set), its answer lost as well
+        with pytest.raises(flickrapi.FlickrError) as ei:
+            flickr.photosets.addPhoto(photoset_id=set_id, photo_id=other)
+        assert ei.value.code is None and "502" in str(ei.value)
+    assert sb.account.get_set(set_id).photos == [pid, other]
+    with pytest.raises(flickrapi.FlickrError) as ei:
+        flickr.photosets.addPhoto(photoset_id=set_id, photo_id=other)
+    assert ei.value.code == 3
+    assert [m for m, _ in sb.lost_answers] == ["flickr.photosets.addPhoto"] * 2
+
+
+@pytest.mark.parametrize("how", ["500", "reset", "hang"])
+def test_lost_upload_answer_keeps_the_photo(sb, raw, make_jpeg, how):
+    sb.knobs.lose_answer("upload", how=how)
+    if how == "500":
+        assert raw.upload(make_jpeg(note=how)).status_code == 500
+    else:
+        with pytest.raises((requests.ConnectionError, requests.Timeout)):
+            upload_with_timeout(raw, make_jpeg(note=how), timeout=1)
+    assert len(sb.account.photos) == 1 and sb.calls["upload"] == 1
+    assert sb.lost_answers == [("upload", how)]
+    assert raw.upload(make_jpeg(note="next")).status_code == 200 and len(sb.account.photos) == 2
+
+
+def test_hang_holds_the_answer_until_the_client_gives_up(sb, raw):
+    """A hang never answers: the client's own timeout is what ends the wait (no sleep here)."""
+    sb.knobs.lose_answer("flickr.photos.setMeta", how="hang")
+    pid = raw.upload(jpeg_bytes()).text.split("<photoid>")[1].split("<")[0]
+    with pytest.raises(requests.Timeout):
+        rest_with_timeout(raw, "flickr.photos.setMeta", 0.5, photo_id=pid, title="after the hang")
+    assert sb.account.photos[pid].title == "after the hang"
+    sb.knobs.burst(1, "hang")  # not carried out at all
+    with pytest.raises(requests.Timeout):
+        rest_with_timeout(raw, "flickr.photos.setMeta", 0.5, photo_id=pid, title="never")
+    assert sb.account.photos[pid].title == "after the hang"
+
+
+def test_stopping_the_sandbox_releases_a_hang(raw_factory):
+    import threading
+
+    from migrator_flickr.sandbox import FlickrSandbox
+
+    sandbox = FlickrSandbox(seed=1, hang_seconds=600).start()
+    client = raw_factory(sandbox, sandbox.grant_token("write"))
+    sandbox.knobs.burst(1, "hang")
+    seen: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            rest_with_timeout(client, "flickr.test.login", 120)
+        except requests.RequestException as exc:
+            seen.append(exc)
+
+    worker = threading.Thread(target=call, daemon=True)
+    worker.start()
+    for _ in range(3000):  # until the request is being held (bounded: the test ends by itself)
+        if sandbox.calls["flickr.test.login"]:
+            break
+        worker.join(0.01)
+    assert sandbox.calls["flickr.test.login"] == 1
+    sandbox.stop()
+    worker.join(30)
+    assert not worker.is_alive() and isinstance(seen[0], requests.ConnectionError)
+
+
+def test_outage_from_a_method_on_until_it_ends(sb, raw, flickr, up):
+    pid = up(flickr)
+    sb.knobs.outage(503, from_method="flickr.photosets.create")
+    assert raw.rest("flickr.test.login").status_code == 200 and not sb.knobs.outage_started
+    assert raw.rest("flickr.photosets.create", title="x", primary_photo_id=pid).status_code == 503
+    assert sb.account.photosets == [] and sb.knobs.outage_started  # the trigger itself is not carried out
+    assert raw.rest("flickr.test.login").status_code == 503
+    sb.knobs.end_outage()
+    assert raw.rest("flickr.test.login").status_code == 200
+
+
+def test_bad_loss_kind_and_received_signatures(sb, raw):
+    with pytest.raises(ValueError):
+        sb.knobs.lose_answer("upload", how="explode")
+    raw.rest("flickr.test.login")
+    assert len(sb.signatures) == 1 and all(len(s) >= 20 for s in sb.signatures)
+
+
+def jpeg_bytes() -> bytes:
+    return media.make_jpeg(32, 32, comment="hang")
+
+
+def rest_with_timeout(raw, method: str, timeout: float, **params) -> requests.Response:
+    """A signed REST call like ``Raw.rest``, with the client's own read timeout."""
+    data = {"method": method, "format": "json", "nojsoncallback": "1", **params}
+    return requests.post(raw.sb.rest_url, data=data, auth=raw.auth(), timeout=timeout)
+
+
+def upload_with_timeout(raw, data: bytes, timeout: float) -> requests.Response:
+    """A signed multipart upload like ``Raw.upload``, with the client's own read timeout."""
+    import io
+
+    from requests_toolbelt import MultipartEncoder
+
+    fields = {"api_key": raw.key}
+    signed = requests.Request("POST", raw.sb.upload_url, data=fields, auth=raw.auth()).prepare()
+    body = MultipartEncoder(fields={**fields, "photo": ("x.jpg", io.BytesIO(data))})
+    headers = {"Authorization": signed.headers["Authorization"], "Content-Type": body.content_type}
+    return requests.post(raw.sb.upload_url, data=body, headers=headers, timeout=timeout)

@@ -259,3 +259,73 @@ def test_add_doc(fresh_sandbox, make_client):
     assert len(data) == doc.original.bytes and hashlib.md5(data).hexdigest() == doc.original.md5
     assert doc.doc_id in sb.account.album(album.album_id).doc_ids
     assert doc.album_ids == [album.album_id]
+
+
+# --------------------------------------------------------------------------------------
+# transport faults: resets, truncated answers, a server that stops answering
+
+
+def test_reset_api_drops_calls_without_carrying_them_out(sandbox, owner):
+    sandbox.knobs.reset_api = 2
+    for _ in range(2):
+        with pytest.raises(requests.ConnectionError):
+            owner.raw("doc.get", {"doc_id": sandbox.account.docs[0].doc_id})
+    assert sandbox.calls["doc.get"] == 0 and sandbox.knobs.reset_api == 0
+    assert owner.ok("doc.get", doc_id=sandbox.account.docs[0].doc_id)
+
+
+def test_truncate_api_cuts_one_answer_in_half(sandbox, owner):
+    sandbox.knobs.truncate_api = 1
+    with pytest.raises((requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        owner.raw("doc.get", {"doc_id": sandbox.account.docs[0].doc_id}).json()
+    assert sandbox.calls["doc.get"] == 1  # carried out; only the answer was cut
+    assert owner.ok("doc.get", doc_id=sandbox.account.docs[0].doc_id)
+
+
+def test_stall_holds_calls_and_downloads_until_the_client_gives_up(sandbox, owner):
+    doc = sandbox.account.docs[0]
+    sandbox.knobs.stall = True
+    with pytest.raises(requests.Timeout):
+        owner.http.post(sandbox.api_url + "doc.get", data={"doc_id": doc.doc_id}, timeout=0.5)
+    with pytest.raises(requests.Timeout):
+        requests.get(sandbox.file_url(doc), timeout=0.5)
+    assert sandbox.calls["doc.get"] == 0 and not sandbox.downloads
+    sandbox.knobs.stall = False
+    assert owner.ok("doc.get", doc_id=doc.doc_id)
+
+
+def test_stopping_releases_stalled_requests():
+    import threading
+
+    sb = IpernitySandbox(seed=1, stall=True, hang_seconds=600).start()
+    seen: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            requests.post(sb.api_url + "api.methods.getList", timeout=120)
+        except requests.RequestException as exc:
+            seen.append(exc)
+
+    worker = threading.Thread(target=call, daemon=True)
+    worker.start()
+    for _ in range(3000):  # until the request is being held (bounded: the test ends by itself)
+        if sb.stalled:
+            break
+        worker.join(0.01)
+    assert sb.stalled == 1
+    sb.stop()
+    worker.join(30)
+    assert not worker.is_alive() and isinstance(seen[0], requests.ConnectionError)
+
+
+def test_received_signatures_are_recorded(sandbox, owner):
+    owner.ok("auth.checkToken")
+    assert len(sandbox.signatures_seen) >= 1 and all(len(s) == 32 for s in sandbox.signatures_seen)
+
+
+def test_counted_5xx_and_113_bursts(sandbox, owner):
+    sandbox.knobs.fail_api = 1
+    sandbox.knobs.limit_api = 1
+    assert owner.raw("auth.checkToken").status_code == 503
+    assert owner.error("auth.checkToken") == 113
+    assert owner.ok("auth.checkToken") and sandbox.knobs.fail_api == sandbox.knobs.limit_api == 0

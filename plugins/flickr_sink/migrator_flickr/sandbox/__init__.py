@@ -7,7 +7,13 @@ replace endpoints (multipart, streamed to disk), async upload tickets, and a
 file host for originals and derived sizes.  Knobs inject the trouble real
 Flickr causes: latency, 429 with ``Retry-After``, 5xx, bursts, dropped
 connections, search-index lag, short pages, 403 on originals, videos without
-"Video Original", free-account limits, date/geo refusals.
+"Video Original", free-account limits, date/geo refusals; and the failures
+exactly-once code must survive: ``knobs.lose_answer(method, n, how)`` carries a
+call out, then loses its answer (HTTP 5xx, ``"reset"``, ``"hang"`` for
+``hang_seconds``, ``"truncate"``); ``knobs.outage(status, from_method)`` fails
+every request from a method's first call on until ``knobs.end_outage()``.
+``sb.lost_answers`` lists the answers lost, ``sb.signatures`` every
+``oauth_signature`` received.
 
 Usage::
 

@@ -82,6 +82,7 @@ class OAuthStore:
         self.consumers: dict[str, str] = {self.api_key: self.api_secret}
         self.request_tokens: dict[str, RequestToken] = {}
         self.access_tokens: dict[str, AccessToken] = {}
+        self.signatures_seen: set[str] = set()  # every oauth_signature received, so tests can look for leaks
 
     # -- issuing ---------------------------------------------------------------------------------
     def _token_pair(self) -> tuple[str, str]:
@@ -171,6 +172,9 @@ class OAuthStore:
         if not consumer or consumer not in self.consumers:
             raise OAuthFailure(100, "Invalid API Key (Key not found)", "consumer_key_unknown")
         sig = oauth.get("oauth_signature")
+        if sig:
+            with self.lock:
+                self.signatures_seen.add(sig)
         if not sig:
             raise OAuthFailure(97, "Missing signature", "parameter_absent", 400,
                                oauth_parameters_absent="oauth_signature")

@@ -91,6 +91,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: bytes | str, ctype: str = "text/plain; charset=utf-8",
               headers: dict[str, str] | None = None) -> None:
         data = body.encode("utf-8") if isinstance(body, str) else body
+        loss, self._loss = self._loss, None
+        if loss is not None:  # the call was carried out; its answer never arrives
+            self._lose(loss, data, ctype)
+            return
         self.send_response(status, REASONS.get(status))
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
@@ -99,6 +103,37 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
+
+    _loss: str | None = None  # how the answer being sent is lost (Knobs.lose_answer), per request
+
+    def _lose(self, how: str, data: bytes, ctype: str) -> None:
+        """Lose a committed call's answer the way ``how`` says."""
+        if how == "reset":
+            self._reset()
+        elif how == "hang":
+            self._hang()
+        elif how == "truncate":
+            self._truncated(data, ctype)
+        else:
+            status = int(how)
+            self._send(status, f"<html><body><h1>{status} {REASONS.get(status, 'Error')}</h1></body></html>",
+                       "text/html; charset=utf-8")
+
+    def _truncated(self, data: bytes, ctype: str) -> None:
+        """The full Content-Length, half the body, then the connection closes."""
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[:len(data) // 2])
+        self.wfile.flush()
+        self._reset()
+
+    def _hang(self) -> None:
+        """Hold the connection without sending a byte, then drop it: a server that stopped answering.
+        Waits on the sandbox's stop event, so stopping the sandbox never waits for a hang."""
+        self.sb._stopping.wait(max(0.0, float(self.sb.knobs.hang_seconds or 0)))
+        self._reset()
 
     def _reset(self) -> None:
         """Drop the connection with a TCP reset."""
@@ -116,15 +151,24 @@ class _Handler(BaseHTTPRequestHandler):
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
         return f"http://{host}{path}"
 
-    def _transport_fault(self, target: str, reader=None, fmt: str = "rest", callback: str | None = None) -> bool:
-        """Inject latency / 429 / 5xx / resets. True if an answer was already sent."""
+    def _transport_fault(self, target: str, reader=None, fmt: str = "rest", callback: str | None = None,
+                         method: str | None = None) -> bool:
+        """Inject latency / 429 / 5xx / resets / hangs. True if an answer was already sent (or never will be)."""
         sb = self.sb
         delay = sb.knobs.delay()
-        status = sb.knobs.pick_fault(target, time.monotonic())
+        status = sb.knobs.pick_fault(target, time.monotonic(), method)
         if status is None:
             if delay:
                 time.sleep(delay)
             return False
+        if status == "hang":
+            if reader is not None:  # the request arrived whole; only the answer never comes
+                try:
+                    reader.drain()
+                except media.BodyError:
+                    pass
+            self._hang()
+            return True
         if status == "reset" or status == 0:
             if reader is not None:
                 try:
@@ -179,6 +223,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._route()
 
     def _route(self) -> None:
+        self._loss = None
         path, _, query = self.path.partition("?")
         try:
             if path in ("/services/rest", "/services/rest/"):
@@ -232,7 +277,7 @@ class _Handler(BaseHTTPRequestHandler):
             callback = params.get("jsoncallback") or "jsonFlickrApi"
             if not re.fullmatch(r"[A-Za-z_$][\w$.]*", callback):
                 callback = "jsonFlickrApi"
-        if self._transport_fault("rest", None, fmt if fmt in ("rest", "json") else "rest", callback):
+        if self._transport_fault("rest", None, fmt if fmt in ("rest", "json") else "rest", callback, name):
             return
         if fmt not in ("rest", "json"):
             self._send_fail(111, f'Format "{fmt}" not found', "rest", None)
@@ -255,6 +300,7 @@ class _Handler(BaseHTTPRequestHandler):
         call = api.Call(account=sb.account, knobs=sb.knobs, params=params, base=sb.base_url,
                         perms=PERM_LEVELS[token.perms] if token else 0, token=token,
                         consumer=verified.consumer or api_key, store=sb.oauth)
+        self._loss = sb.take_loss(name)
         try:
             with sb.lock:
                 sb._settle()
@@ -281,7 +327,7 @@ class _Handler(BaseHTTPRequestHandler):
         sb = self.sb
         sb._record("replace" if replace else "upload")
         reader = self._reader()
-        if self._transport_fault("upload", reader):
+        if self._transport_fault("upload", reader, method="replace" if replace else "upload"):
             return
         ctype = self.headers.get("Content-Type") or ""
         files: dict[str, media.UploadedFile] = {}
@@ -340,6 +386,7 @@ class _Handler(BaseHTTPRequestHandler):
                                head=photo.head, filename=photo.filename, truncated=photo.truncated)
         call = api.Call(account=sb.account, knobs=sb.knobs, params=fdict, base=sb.base_url,
                         perms=PERM_LEVELS[token.perms], token=token, consumer=verified.consumer, store=sb.oauth)
+        self._loss = sb.take_loss("replace" if replace else "upload")
         try:
             with sb.lock:
                 sb._settle()
@@ -672,11 +719,14 @@ class FlickrSandbox:
         self.call_log: list[tuple[float, str]] = []
         self.oauth_calls: Counter[str] = Counter()
         self.file_log: list[tuple[float, str, int]] = []
+        self.lost_answers: list[tuple[str, str]] = []  # (method, how) of every answer lost on purpose
+        self._stopping = threading.Event()
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> FlickrSandbox:
         if self._server is not None:
             return self
+        self._stopping.clear()
         if self._own_storage:
             self.storage_dir = tempfile.mkdtemp(prefix="flickr-sandbox-")
         else:
@@ -693,6 +743,7 @@ class FlickrSandbox:
         if srv is None:
             return
         self._server = None
+        self._stopping.set()  # release held ("hang") connections first
         srv.shutdown()
         srv.close_all()
         srv.server_close()
@@ -811,6 +862,19 @@ class FlickrSandbox:
             self.calls[name] += 1
             self.call_log.append((time.monotonic(), name))
 
+    def take_loss(self, method: str) -> str | None:
+        """How the answer to this call of ``method`` is lost (``Knobs.lose_answer``), recorded; or None."""
+        how = self.knobs.take_loss(method)
+        if how is not None:
+            with self._count_lock:
+                self.lost_answers.append((method, how))
+        return how
+
+    @property
+    def signatures(self) -> set[str]:
+        """Every ``oauth_signature`` the sandbox received (for tests that prove none leaks)."""
+        return set(self.oauth.signatures_seen)
+
     def _record_oauth(self, name: str) -> None:
         with self._count_lock:
             self.oauth_calls[name] += 1
@@ -825,6 +889,7 @@ class FlickrSandbox:
             self.call_log.clear()
             self.oauth_calls.clear()
             self.file_log.clear()
+            self.lost_answers.clear()
 
     def _settle(self) -> None:
         api.settle_tickets(self.account, self.knobs, _unlink)

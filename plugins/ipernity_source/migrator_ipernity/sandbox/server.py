@@ -14,6 +14,12 @@ Request checks run in this order (reference §11): injected faults (knobs
 api_key (100/101; ``api.methods.getList`` works without a key), quota
 (``quota_after`` -> 112), method (103), POST-only (120), signature (104/105),
 token (106/107), permission level (110), then the method itself (codes 1/2).
+
+Transport faults (knobs, none of them carries the call out): ``stall`` holds API calls and
+downloads without an answer for ``hang_seconds`` (a server that stopped answering; stopping the
+sandbox releases them), ``reset_api`` drops the next N API calls with a TCP reset, ``fail_api`` and
+``limit_api`` answer the next N with HTTP 503 or error 113; and ``truncate_api`` cuts the next N API
+answers in half (the call was carried out).
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ import hashlib
 import html
 import mimetypes
 import random
+import socket
+import struct
 import threading
 import time
 from collections.abc import Iterable
@@ -57,6 +65,12 @@ class Knobs:
         "empty_object_style": "[]",  # how an empty object is rendered: "[]", '""' or "{}"
         "code_as_number": False,   # error code as a JSON number
         "frob_ttl": 600.0,         # seconds a frob stays valid (None = forever)
+        "stall": False,            # API calls and downloads are held unanswered: a server that stopped answering
+        "hang_seconds": 30.0,      # how long a stalled request is held before its connection drops
+        "reset_api": 0,            # the next N API calls are dropped with a TCP reset, not carried out
+        "truncate_api": 0,         # the next N API answers are cut in half (full Content-Length, then close)
+        "fail_api": 0,             # the next N API calls answer HTTP 503, not carried out (a 5xx burst)
+        "limit_api": 0,            # the next N API calls answer error 113, not carried out (a rate-limit burst)
     }
 
     def __init__(self, **values: Any):
@@ -112,11 +126,15 @@ class IpernitySandbox:
         self._port = port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.signatures_seen: set[str] = set()  # every api_sig received, so tests can look for leaks
+        self.stalled = 0  # requests held by the ``stall`` knob so far
+        self._stopping = threading.Event()  # releases stalled requests when the sandbox stops
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> IpernitySandbox:
         if self._server is not None:
             return self
+        self._stopping.clear()
         server = ThreadingHTTPServer((self._host, self._port), _Handler)
         server.daemon_threads = True
         server.sandbox = self  # type: ignore[attr-defined]
@@ -128,6 +146,7 @@ class IpernitySandbox:
 
     def stop(self) -> None:
         server, self._server = self._server, None
+        self._stopping.set()
         if server is not None:
             server.shutdown()
             server.server_close()
@@ -354,15 +373,28 @@ class IpernitySandbox:
         k = self.knobs
         return ok_body(payload, bool(k.numeric_scalars), k.empty_object_style)
 
+    def take_fault(self, name: str) -> bool:
+        """Consume one of the counted faults ``reset_api`` / ``truncate_api``; True if this request gets it."""
+        with self.lock:
+            left = int(getattr(self.knobs, name) or 0)
+            if left <= 0:
+                return False
+            setattr(self.knobs, name, left - 1)
+            return True
+
     def dispatch(self, http_method: str, method: str, fmt: str, params: dict[str, str]) -> tuple[int, bytes]:
         """Answer one API call: ``(HTTP status, body)``."""
         k = self.knobs
         with self.lock:
             self.calls[method] += 1
+            if params.get("api_sig"):
+                self.signatures_seen.add(params["api_sig"])
         if k.latency:
             time.sleep(float(k.latency))
         try:
-            if k.rate_limit and self._random() < float(k.rate_limit):
+            if self.take_fault("fail_api"):
+                return 503, b"<html><body><h1>503 Service Unavailable</h1></body></html>"
+            if self.take_fault("limit_api") or (k.rate_limit and self._random() < float(k.rate_limit)):
                 raise ApiError(113)
             if k.fault_rate and self._random() < float(k.fault_rate):
                 kind = self._randrange(4)
@@ -524,12 +556,20 @@ class _Handler(BaseHTTPRequestHandler):
                 rest = path[len("/api/"):].strip("/")
                 method, _, fmt = rest.partition("/")
                 params = self._params(url.query, http_method)
+                if self._stalled_or_reset():
+                    return
                 status, body = self.sb.dispatch(http_method, method, fmt, params)
                 ctype = "application/json; charset=utf-8" if status == 200 else "text/html; charset=utf-8"
+                if self.sb.take_fault("truncate_api"):
+                    self._send_truncated(status, body, ctype)
+                    return
                 self._send(status, body, ctype, head=http_method == "HEAD")
             elif path.rstrip("/") == "/apps/authorize":
                 self._authorize(http_method, self._params(url.query, http_method))
             elif path.startswith("/files/") and http_method in ("GET", "HEAD"):
+                if self.sb.knobs.stall:
+                    self._hang()
+                    return
                 self._file(path, http_method == "HEAD")
             elif path in ("", "/"):
                 self._index()
@@ -537,6 +577,43 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(404, b"not found", "text/plain", head=http_method == "HEAD")
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    # -- injected transport faults ---------------------------------------------------------
+    def _stalled_or_reset(self) -> bool:
+        """``stall`` holds the call unanswered; ``reset_api`` drops it. Neither is carried out."""
+        if self.sb.knobs.stall:
+            self._hang()
+            return True
+        if self.sb.take_fault("reset_api"):
+            self._reset()
+            return True
+        return False
+
+    def _hang(self) -> None:
+        """Hold the connection without a byte until ``hang_seconds`` pass or the sandbox stops, then drop it."""
+        with self.sb.lock:
+            self.sb.stalled += 1
+        self.sb._stopping.wait(max(0.0, float(self.sb.knobs.hang_seconds or 0)))
+        self._reset()
+
+    def _reset(self) -> None:
+        """Drop the connection with a TCP reset (SO_LINGER 0)."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
+
+    def _send_truncated(self, status: int, body: bytes, ctype: str) -> None:
+        """The full Content-Length, half the body, then the connection closes."""
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[:len(body) // 2])
+        self.wfile.flush()
+        self._reset()
 
     # -- pages -------------------------------------------------------------------------
     def _index(self) -> None:
