@@ -126,8 +126,10 @@ class Writer:
             before_rename(part, final)
             os.replace(part, final)
             checkpoint("local:renamed")
-        except BaseException:
+        except BaseException as exc:
             remove(part)
+            if isinstance(exc, OSError) and exc.filename is None:
+                exc.filename = str(final)  # a write() that found the disk full names no file itself
             raise
         finally:
             self._track(part, False)

@@ -265,7 +265,8 @@ def disk_errors(what: str) -> Iterator[None]:
         yield
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-            raise ServiceStopped(f"no space left for the backup in {exc.filename or what}") from exc
+            raise ServiceStopped(f"disk full: cannot write {exc.filename or what} (for {what}); free some space "
+                                 "on that disk, then rerun") from exc
         raise DocumentError(f"{what}: {exc.strerror or exc} ({exc.filename})") from exc
 
 
