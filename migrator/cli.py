@@ -190,7 +190,7 @@ class Ending:
 
     The second one does not wait for the documents in flight: the runner saves the bookmark over what
     completed, the run is recorded as interrupted, the summary printed, the sinks drop their partial writes,
-    and the process exits at once. Whichever end comes first `claim`s it; the other one gives way."""
+    and the process exits at once. Whichever end comes first claims the end; the other one gives way."""
 
     def __init__(self, runner: Runner, store: StateStore, run_id: int | None, report_file: Path | None,
                  interrupts: Interrupts) -> None:
@@ -214,7 +214,8 @@ class Ending:
 
     def _report(self, code: int) -> int:
         progress = self.runner.progress
-        progress.error("interrupted again: stopping now, without waiting for the documents in progress")
+        progress.error("interrupted again: stopping now; the documents in progress are left undone (a rerun "
+                       "redoes them)")
         report = self.runner.stop_now(code)
         data = report.to_json()
         if self.run_id is not None:
@@ -222,9 +223,9 @@ class Ending:
                                     _run_summary(report, data, self.interrupts, at_once=True))
         if self.report_file:
             _write_report(self.report_file, data)
-        self.runner.abandon()
         progress.close()
         _tell(report, progress)
+        self.runner.abandon()  # last, just before the exit: a worker gets no time to start another write
         return report.exit_code
 
 
