@@ -44,14 +44,17 @@ def last_run(state: Path) -> tuple[int | None, dict]:
 
 
 class Running:
-    """A `migrator run` in the background; its stderr is collected as it comes."""
+    """A `migrator run` in the background; its output is collected as it comes."""
 
     def __init__(self, cli, home: Path, args: list[str], env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "migrator", *args], env=cli.env(env),
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=home)
         self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        self.out: list[str] = []
+        self._readers = [threading.Thread(target=self._read, args=(stream, into), daemon=True)
+                         for stream, into in ((self.proc.stderr, self.lines), (self.proc.stdout, self.out))]
+        for reader in self._readers:
+            reader.start()
 
     def __enter__(self) -> Running:
         return self
@@ -61,9 +64,10 @@ class Running:
             self.proc.kill()
             self.proc.wait()
 
-    def _read(self) -> None:
-        for line in self.proc.stderr:
-            self.lines.append(line.rstrip("\n"))
+    @staticmethod
+    def _read(stream, into: list[str]) -> None:
+        for line in stream:
+            into.append(line.rstrip("\n"))
 
     def wait_for_stderr(self, text: str) -> None:
         deadline = time.monotonic() + GRACE
@@ -73,10 +77,11 @@ class Running:
             time.sleep(0.02)
 
     def finish(self) -> tuple[int, str, str]:
-        out = self.proc.stdout.read()
+        """Wait for the run to end (it must, well within GRACE); its exit code, stdout and stderr."""
         code = self.proc.wait(timeout=GRACE)
-        self._reader.join(GRACE)
-        return code, out, "\n".join(self.lines)
+        for reader in self._readers:
+            reader.join(GRACE)
+        return code, "\n".join(self.out), "\n".join(self.lines)
 
 
 def wait_until(condition, what: str) -> None:
