@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 import tempfile
+import threading
 import traceback
 from collections import Counter
 from collections.abc import Callable
@@ -20,10 +21,11 @@ import click
 from . import __version__
 from . import options as opts
 from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MigratorError, UsageError
+from .interrupts import Interrupts, only_note
 from .plugin import Context, Sink, Source
 from .plugins import Registered, Registry, load
 from .progress import Progress
-from .run import Runner, RunOptions
+from .run import EXIT_BUG, Report, Runner, RunOptions, describe
 from .state import RunLock, StateStore, default_path
 from .tokens import config_dir
 
@@ -61,7 +63,8 @@ class MigratorGroup(click.Group):
 
 
 def expected_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Expected failures print one clear line and exit with their code (traceback only with -v)."""
+    """Expected failures print one clear line and exit with their code; so do bugs, with code 70.
+    Tracebacks only with -v."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -72,9 +75,15 @@ def expected_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
                 traceback.print_exc()
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             click.echo("interrupted", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+            sys.exit(getattr(exc, "exit_code", EXIT_INTERRUPTED))
+        except Exception as exc:  # a bug, ours or a plugin's, outside the run loop (which reports its own)
+            if kwargs.get("verbose"):
+                traceback.print_exc()
+            hint = "; rerun with -v for details" if "verbose" in kwargs and not kwargs["verbose"] else ""
+            click.echo(f"error: {describe(exc)} (unexpected{hint})", err=True)
+            sys.exit(EXIT_BUG)
 
     return wrapper
 
@@ -124,11 +133,19 @@ def run(source: str, sinks: tuple[str, ...], overrides: tuple[str, ...], config_
     `local` and `flickr` are both a source and a sink: the position decides which.
     """
     _logging(verbose, quiet)
+    with Interrupts() as interrupts:
+        _run(source, sinks, overrides, config_file, state_file, RunOptions(dry_run=dry_run, limit=limit, jobs=jobs),
+             report_file, sandbox, Progress(quiet=quiet, verbose=verbose), interrupts)
+
+
+def _run(source: str, sinks: tuple[str, ...], overrides: tuple[str, ...], config_file: Path | None,
+         state_file: Path | None, options: RunOptions, report_file: Path | None, sandbox: bool,
+         progress: Progress, interrupts: Interrupts) -> None:
+    dry_run = options.dry_run
     reg = registry()
     chosen = [(reg.source(source), "source")] + [(reg.sink(name), "sink") for name in sinks]
     config = _config(reg, config_file)
     cli_values = _cli_values(reg, overrides)
-    progress = Progress(quiet=quiet, verbose=verbose)
     with contextlib.ExitStack() as stack:
         workdir = Path(tempfile.mkdtemp(prefix="migrator-sandbox-")) if sandbox else None
         instances = []
@@ -146,22 +163,88 @@ def run(source: str, sinks: tuple[str, ...], overrides: tuple[str, ...], config_
             stack.callback(lock.release)
         src, snks = instances[0], instances[1:]
         run_id = None if dry_run else store.run_started(source, list(sinks))
-        runner = Runner(src, snks, store, progress, RunOptions(dry_run=dry_run, limit=limit, jobs=jobs),
-                        hooks=reg.pm.hook)
+        runner = Runner(src, snks, store, progress, options, hooks=reg.pm.hook)
+        ending = Ending(runner, store, run_id, report_file, interrupts)
+        interrupts.on_first, interrupts.on_second = runner.interrupt, ending.now
         try:
             report = runner.run()
         except MigratorError as exc:  # e.g. a plugin's open() refused: the run ends before any document
+            ending.claim_or_wait()
             if run_id is not None:
                 store.run_finished(run_id, exc.exit_code, {"error": str(exc)})
             raise
+        interrupts.on_first = only_note
+        ending.claim_or_wait()
         progress.close()
         data = report.to_json()
         if run_id is not None:
-            store.run_finished(run_id, report.exit_code, data["counts"])
+            store.run_finished(run_id, report.exit_code, _run_summary(report, data, interrupts))
         if report_file:
             _write_report(report_file, data)
         reg.pm.hook.run_finished(report=data)
     _conclude(report, progress, workdir, instances)
+
+
+class Ending:
+    """The end of a run: either the normal one, or now, on a second stop request (see `Interrupts`).
+
+    The second one does not wait for the documents in flight: the runner saves the bookmark over what
+    completed, the run is recorded as interrupted, the summary printed, the sinks drop their partial writes,
+    and the process exits at once. Whichever end comes first claims the end; the other one gives way."""
+
+    def __init__(self, runner: Runner, store: StateStore, run_id: int | None, report_file: Path | None,
+                 interrupts: Interrupts) -> None:
+        self.runner, self.store, self.run_id = runner, store, run_id
+        self.report_file, self.interrupts = report_file, interrupts
+        self._claimed = threading.Lock()
+
+    def claim_or_wait(self) -> None:
+        """For the normal end: go on, or wait for a second signal's `now`, already under way, to exit."""
+        if not self._claimed.acquire(blocking=False):
+            threading.Event().wait()
+
+    def now(self, code: int) -> None:
+        """Runs on its own thread; always ends the process, whatever fails on the way."""
+        try:
+            if self._claimed.acquire(blocking=False):  # else the normal end has saved everything already
+                code = self._report(code)
+        finally:
+            _flush()
+            os._exit(code)
+
+    def _report(self, code: int) -> int:
+        progress = self.runner.progress
+        progress.error("interrupted again: stopping now; the documents in progress are left undone (a rerun "
+                       "redoes them)")
+        report = self.runner.stop_now(code)
+        data = report.to_json()
+        if self.run_id is not None:
+            self.store.run_finished(self.run_id, report.exit_code,
+                                    _run_summary(report, data, self.interrupts, at_once=True))
+        if self.report_file:
+            _write_report(self.report_file, data)
+        progress.close()
+        _tell(report, progress)
+        self.runner.abandon()  # last, just before the exit: a worker gets no time to start another write
+        return report.exit_code
+
+
+def _run_summary(report: Report, data: dict[str, Any], interrupts: Interrupts, at_once: bool = False) -> dict:
+    """What the `runs` table keeps (`migrator status` shows it): counts, and why the run stopped early."""
+    summary: dict[str, Any] = dict(data["counts"])
+    if report.stopped == "interrupted":
+        summary["stopped"] = f"interrupted by {interrupts.name}" + (" twice, stopped at once" if at_once else "")
+    elif report.stopped:
+        summary["stopped"] = report.stopped
+    if report.error:
+        summary["error"] = report.error
+    return summary
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed terminal (SIGHUP) or pipe
+            stream.flush()
 
 
 def _start_sandbox(stack: contextlib.ExitStack, registered: Registered, role: str, workdir: Path) -> dict:
@@ -208,7 +291,13 @@ def _write_report(path: Path, data: dict[str, Any]) -> None:
         click.echo(f"warning: cannot write the report {path}: {exc.strerror}", err=True)
 
 
-def _conclude(report: Any, progress: Progress, workdir: Path | None, instances: list) -> None:
+def _conclude(report: Report, progress: Progress, workdir: Path | None, instances: list) -> None:
+    _tell(report, progress, workdir, instances)
+    sys.exit(report.exit_code)
+
+
+def _tell(report: Report, progress: Progress, workdir: Path | None = None, instances: list | None = None) -> None:
+    """How the run ended, on stderr, and the summary line."""
     code = report.exit_code
     if report.stopped == "interrupted":
         click.echo("interrupted: progress is saved; run the same command again to resume", err=True)
@@ -219,22 +308,24 @@ def _conclude(report: Any, progress: Progress, workdir: Path | None, instances: 
     if not progress.quiet or code != EXIT_OK:
         click.echo(report.summary_line(), err=progress.quiet)
     if workdir is not None and not progress.quiet:
-        local = [i for i in instances if i.context.name == "local"]
+        local = [i for i in instances or [] if i.context.name == "local"]
         where = f"{local[0].config.get('path')}" if local else str(workdir)
         click.echo(f"sandbox run: results in {where} (state in {workdir})")
-    if report.failed and code != EXIT_OK and not report.stopped:
+    if report.failed and code != EXIT_OK and not report.stopped and not report.error:
         click.echo(f"{len(report.failed)} failed: see the errors above or `migrator status`; "
                    "rerun the same command to retry them", err=True)
-    sys.exit(code)
 
 
 def _logging(verbose: bool, quiet: bool) -> None:
-    """-v shows migrator's and its plugins' debug logs, never third-party ones: flickrapi and the OAuth
-    libraries log keys and tokens at debug level."""
+    """Only the loggers of migrator and its plugins (`migrator.*`) print, unless -v: a library's own error
+    lines (say, a whole HTML error page) mean nothing to the user next to our message. -v adds libraries'
+    warnings and migrator's debug logs, never libraries' debug logs: some log keys and tokens there."""
     logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", force=True)
     logging.getLogger("migrator").setLevel(logging.DEBUG if verbose else logging.NOTSET)
-    logging.getLogger("urllib3").setLevel(logging.ERROR)
+    if not verbose:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(logging.Filter("migrator"))
 
 
 # -- plugins --------------------------------------------------------------------------------------
@@ -324,10 +415,16 @@ def status(state_file: Path | None, as_json: bool) -> None:
                        f"({row['attempts']} attempts)")
     for run_row in data["runs"][:1]:
         outcome = "did not finish (killed?)" if run_row["exit_code"] is None else f"exit code {run_row['exit_code']}"
-        summary = run_row["summary"] or {}
-        details = summary.get("error") or ", ".join(f"{n} {k}" for k, n in summary.items())
+        details = _run_details(run_row["summary"] or {})
         click.echo(f"last run: {run_row['source']} → {', '.join(run_row['sinks'])}: {outcome}"
                    + (f"; {details}" if details else ""))
+
+
+def _run_details(summary: dict[str, Any]) -> str:
+    """`interrupted by SIGTERM; 6 listed, 2 new, ...` from what `_run_summary` recorded."""
+    notes = [str(summary[key]) for key in ("stopped", "error") if summary.get(key)]
+    counts = ", ".join(f"{n} {k}" for k, n in summary.items() if isinstance(n, int))
+    return "; ".join([*notes, counts] if counts else notes)
 
 
 def main() -> None:

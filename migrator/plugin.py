@@ -228,3 +228,9 @@ class Sink(_Plugin):
 
     def finish(self) -> None:
         """All documents and containers were handed over (work like ordering sets goes here)."""
+
+    def abandon(self) -> None:
+        """The run ends at once (a second Ctrl-C): drop the writes in progress, e.g. remove partial files.
+
+        Called from another thread while `store` may still be running, just before the process exits
+        without `close()`; it must not block. Optional: without it, nothing is cleaned up."""

@@ -6,10 +6,12 @@ advances over the contiguous prefix of listed entries that every sink finished (
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -37,6 +39,8 @@ from .state import StateStore
 T = TypeVar("T")
 CORE = "core"  # the core's own namespace in the state's memory table
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0)
+EXIT_BUG = 70  # sysexits' EX_SOFTWARE: an internal error, distinct from every expected failure's code
+_WHERE = "migrator_where"  # attribute naming where an unexpected exception surfaced
 
 
 @dataclass
@@ -67,6 +71,7 @@ class Report:
     exit_code: int = EXIT_OK
     remaining: int | None = None
     dry_run: bool = False
+    error: str | None = None  # the unexpected error (a bug) that ended the run
 
     def to_json(self) -> dict[str, Any]:
         keys = ("listed", "new", "updated", "unchanged", "skipped", "failed")
@@ -79,7 +84,7 @@ class Report:
             "duration": round(self.duration, 3), "started": self.started,
             "failed": self.failed, "skipped": self.skipped, "warnings": self.warnings,
             "deleted": self.deleted, "would_migrate": self.would, "stopped": self.stopped,
-            "remaining": self.remaining, "exit_code": self.exit_code,
+            "remaining": self.remaining, "exit_code": self.exit_code, "error": self.error,
         }
 
     def summary_line(self) -> str:
@@ -92,6 +97,20 @@ class Report:
             parts.append(f"{len(self.deleted)} deleted at the source (backups kept)")
         return (f"{'dry run: ' if self.dry_run else ''}{', '.join(parts)}; {human_bytes(self.bytes)} "
                 f"in {self.duration:.1f}s")
+
+
+def describe(exc: BaseException) -> str:
+    """An exception on one line, its type first: messages can hold whole pages of HTML."""
+    text = " ".join(str(exc).split())
+    text = text[:300] + "…" if len(text) > 300 else text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _locate(exc: BaseException, where: str) -> None:
+    """Remember where an exception surfaced; the innermost place (a document and sink) wins."""
+    if getattr(exc, _WHERE, None) is None:
+        with contextlib.suppress(AttributeError):  # a few exception types refuse new attributes
+            setattr(exc, _WHERE, where)
 
 
 def fingerprint(record: Document | Container) -> str:
@@ -136,43 +155,82 @@ class Runner:
         self.chain = ""
         self._stop: MigratorError | None = None
         self._interrupted = False
+        self._interrupt_code = EXIT_INTERRUPTED
+        self._crash: BaseException | None = None
+        self._working = False
+        self._opened: list[Source | Sink] = []
+        self._started = time.monotonic()
+        self._reported = threading.Lock()
         self._lock = threading.Lock()
         self._bookmarks = _Bookmarks()
 
     # -- public ---------------------------------------------------------------------------------
     def run(self) -> Report:
-        start = time.monotonic()
-        opened: list[Source | Sink] = []
+        self._started = time.monotonic()
+        self._working = True
         try:
             for plugin in (self.source, *self.sinks):
                 plugin.open()
-                opened.append(plugin)
+                self._opened.append(plugin)
             self._bind()
             self._documents()
-            if self._stop is None and not self._interrupted:
+            if self._stop is None and not self._interrupted and self._crash is None:
                 complete = self._containers()
                 if not self.options.dry_run:
                     for sink in self.sinks:
                         checkpoint(f"run:finish:{sink.context.name}")
                         sink.finish()
-                    if complete and self._stop is None:
+                    if complete and self._stop is None and self._crash is None and not self._interrupted:
                         self.store.memory_set(CORE, self._pending_key(), False)
-            if not self.options.dry_run and self._stop is None:
+            if not self.options.dry_run and self._stop is None and self._crash is None:
                 self._save_bookmark()
         except KeyboardInterrupt:
             self._interrupted = True
         except ServiceStopped as exc:
             self._stop = exc
+        except MigratorError:
+            raise  # e.g. a plugin's open() refused: the CLI says why, with that error's exit code
+        except Exception as exc:  # a bug, ours or a plugin's: the run ends, with one line saying so
+            self._unexpected(exc)
         finally:
-            for plugin in reversed(opened):
+            self._working = False
+            for plugin in reversed(self._opened):
                 try:
                     plugin.close()
                 except Exception as exc:  # closing must not hide the run's own outcome
                     self.progress.error(f"warning: closing {plugin.context.name} failed: {exc}")
-            if self._stop is not None and not self.options.dry_run:
+            if (self._stop is not None or self._crash is not None) and not self.options.dry_run:
                 self._save_bookmark()
-            self._finish_report(start)
+            self._finish_report()
         return self.report
+
+    def interrupt(self, code: int) -> None:
+        """A first stop request (a signal handler, in the main thread). While documents and containers are
+        handed over, cut that short: the documents in flight finish, the state is saved. Once the run is
+        closing, there is nothing left to cut short."""
+        self._interrupt_code = code
+        if self._working:
+            raise KeyboardInterrupt
+
+    def stop_now(self, code: int) -> Report:
+        """A second stop request (from another thread): no waiting for the documents in flight; they stay
+        undone in the state. The bookmark moves only over what completed. Call `abandon` next, then exit."""
+        self._interrupted, self._interrupt_code = True, code
+        if not self.options.dry_run:
+            self._save_bookmark()
+        self._finish_report()
+        return self.report
+
+    def abandon(self) -> None:
+        """Ask every opened sink to drop its writes in progress (partial files), as the process ends now."""
+        for plugin in list(self._opened):
+            if not isinstance(plugin, Sink):
+                continue
+            try:
+                plugin.abandon()
+            except Exception as exc:  # the other sinks still get their chance
+                self.progress.error(f"warning: {plugin.context.name} could not drop its writes in progress: "
+                                    f"{describe(exc)}")
 
     # -- setup ----------------------------------------------------------------------------------
     def _bind(self) -> None:
@@ -231,22 +289,53 @@ class Runner:
                 self._interrupted = True
                 for future in pending:
                     future.cancel()
-                self.progress.error("interrupted: finishing the documents in progress, then saving state")
+                self.progress.error("interrupted: finishing the documents in progress, then saving state "
+                                    "(interrupt again to stop at once)")
                 done, _ = wait(pending)
                 self._reap(done)
             except ServiceStopped as exc:  # raised while listing
                 self._stop = exc
                 done, _ = wait(pending)
                 self._reap(done)
+            except Exception as exc:  # a bug while listing, or one a worker raised (see _reap)
+                self._unexpected(exc, f"listing {self.source.context.name}")
+                for future in pending:
+                    future.cancel()
+                done, _ = wait(pending)  # the documents in flight finish and are saved
+                self._reap(done)
+                if isinstance(exc, MigratorError):
+                    raise
 
     def _reap(self, futures: set[Future]) -> None:
         for future in futures:
-            if not future.cancelled() and future.exception() is not None:
-                exc = future.exception()
-                if isinstance(exc, KeyboardInterrupt):
-                    self._interrupted = True
-                else:
-                    raise exc  # a bug, not an expected failure: let the CLI show it
+            exc = None if future.cancelled() else future.exception()
+            if exc is None:
+                continue
+            if isinstance(exc, KeyboardInterrupt):
+                self._interrupted = True
+            elif self._crash is None or exc is self._crash:
+                raise exc  # stops the listing; _documents handles it
+            else:  # the run is already ending on an earlier bug: that one is the one reported
+                self.progress.detail(f"also failed: {getattr(exc, _WHERE, '')}: {describe(exc)}")
+
+    def _unexpected(self, exc: BaseException, where: str | None = None) -> None:
+        """A bug, not an expected failure: the run ends (exit code 70) after the documents in flight. The
+        first one is reported, in one line naming where it happened; the traceback only with -v."""
+        if where:
+            _locate(exc, where)
+        if isinstance(exc, MigratorError):
+            return  # one of ours out of place (e.g. a UsageError mid-run): the CLI reports it, with its code
+        with self._lock:
+            if self._crash is not None:
+                return
+            self._crash = exc
+        where = getattr(exc, _WHERE, None)
+        self.report.error = f"{where}: {describe(exc)}" if where else describe(exc)
+        if self.progress.verbose:
+            self.progress.error("".join(traceback.format_exception(exc)).rstrip())
+            self.progress.error(f"error: {self.report.error} (unexpected)")
+        else:
+            self.progress.error(f"error: {self.report.error} (unexpected; rerun with -v for details)")
 
     def _previous(self, kind: str, source: str, record_id: str) -> list[StoredRecord | None]:
         return [self.store.get(kind, source, record_id, sink.context.name, account)
@@ -290,6 +379,9 @@ class Runner:
         except (ServiceStopped, AuthorizationNeeded) as exc:
             self._halt(exc)
             return
+        except Exception as exc:  # not an expected failure: the run stops
+            self._unexpected(exc, f"{entry.key} {entry.title[:60]!r} from {self.source.context.name}")
+            raise
         ok = self._through_sinks(entry, item, previous)
         if ok is None:
             return  # the run was stopped midway: neither done nor failed
@@ -333,6 +425,9 @@ class Runner:
             except (ServiceStopped, AuthorizationNeeded) as exc:
                 self._halt(exc)
                 return None
+            except Exception as exc:  # not an expected failure: the run stops
+                self._unexpected(exc, f"{doc.key} {doc.title[:60]!r} → {name}")
+                raise
             status = stored.status if stored.status in ("new", "updated", "unchanged") else "new"
             if status == "new" and prev is not None and prev.status == "done":
                 status = "updated"
@@ -489,9 +584,11 @@ class Runner:
             self.store.set_bookmark(self.chain, value)
             checkpoint("run:bookmark-saved")
 
-    def _finish_report(self, start: float) -> None:
+    def _finish_report(self) -> None:
+        if not self._reported.acquire(blocking=False):
+            return  # already done: by the run's end, or by a second stop request meanwhile
         report = self.report
-        report.duration = time.monotonic() - start
+        report.duration = time.monotonic() - self._started
         report.bytes = self.progress.bytes
         for plugin in (self.source, *self.sinks):
             calls = report.api_calls.setdefault(plugin.context.name, {})
@@ -499,9 +596,11 @@ class Runner:
                 calls[method] = calls.get(method, 0) + n
             report.warnings.extend({"plugin": plugin.context.name, "warning": w} for w in plugin.context.warnings)
         report.deleted = list(self.source.context.deleted)
-        if self._interrupted:
+        if self._crash is not None:
+            report.exit_code = EXIT_BUG
+        elif self._interrupted:
             report.stopped = "interrupted"
-            report.exit_code = EXIT_INTERRUPTED
+            report.exit_code = self._interrupt_code
         elif self._stop is not None:
             report.stopped = str(self._stop)
             report.exit_code = self._stop.exit_code

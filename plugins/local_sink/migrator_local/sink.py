@@ -113,6 +113,11 @@ class LocalSink(Sink):
         with contextlib.suppress(AttributeError):
             self.lock.release()
 
+    def abandon(self) -> None:
+        writer = getattr(self, "writer", None)
+        if writer is not None:
+            writer.abandon()  # the process exits next: no .part file stays behind
+
     def finish(self) -> None:
         try:
             self.albums.finish()
