@@ -20,12 +20,12 @@ import click
 
 from . import __version__
 from . import options as opts
-from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MigratorError, UsageError
+from .errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MigratorError, UsageError
 from .interrupts import Interrupts, only_note
 from .plugin import Context, Sink, Source
 from .plugins import Registered, Registry, load
 from .progress import Progress
-from .run import EXIT_BUG, Report, Runner, RunOptions, describe
+from .run import Report, Runner, RunOptions, describe
 from .state import RunLock, StateStore, default_path
 from .tokens import config_dir
 

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from .checkpoints import checkpoint
 from .errors import (
+    EXIT_BUG,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -39,7 +40,6 @@ from .state import StateStore
 T = TypeVar("T")
 CORE = "core"  # the core's own namespace in the state's memory table
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0)
-EXIT_BUG = 70  # sysexits' EX_SOFTWARE: an internal error, distinct from every expected failure's code
 _WHERE = "migrator_where"  # attribute naming where an unexpected exception surfaced
 
 
