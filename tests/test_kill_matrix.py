@@ -61,6 +61,7 @@ IPERNITY_LOCAL_FLICKR = [
     Scenario("uploads", steps(
         call("upload") + "#3",                      # two photos done, the third never sent
         answer("upload") + "#1",                    # Flickr has it, the answer is lost: intent left
+        "run:stored:flickr#1",                      # that photo found again and updated, not recorded
         "state:memory-set:intent#2",                # intent written, upload not sent
         "state:memory-set:photo#2",                 # photo id remembered, intent not yet deleted
         "state:memory-delete:intent#1",
@@ -69,7 +70,6 @@ IPERNITY_LOCAL_FLICKR = [
         answer("upload") + "#2",
     )),
     Scenario("metadata", steps(
-        call("flickr.photos.getInfo") + "#1",
         answer("flickr.photos.getInfo") + "#1",     # the account's default license, read after an upload
         call("flickr.photos.setDates") + "#2",
         answer("flickr.photos.setDates") + "#1",
@@ -89,11 +89,9 @@ IPERNITY_LOCAL_FLICKR = [
         call("flickr.photosets.addPhoto") + "#2",
         answer("flickr.photosets.addPhoto") + "#1",
         "state:memory-set:set_dirty#2",
-        answer("flickr.photosets.create") + "#1",
     )),
     Scenario("albums-and-finish", steps(
         "run:container:local#1",                    # every document done, no album yet
-        "run:container:local#2",
         "run:container-stored:local#1",
         "run:container:flickr#1",
         "state:memory-set:album#1",
@@ -108,10 +106,7 @@ IPERNITY_LOCAL_FLICKR = [
         "run:bookmark-saved#1",
     )),
     Scenario("listing-and-downloads", steps(
-        call("flickr.test.login") + "#1",           # opening: nothing written yet
-        answer("flickr.test.login") + "#1",
-        call("flickr.people.getUploadStatus") + "#1",
-        answer("flickr.people.getUploadStatus") + "#1",
+        answer("flickr.people.getUploadStatus") + "#1",  # the last call of opening: nothing written yet
         "run:listed#1",
         "stream:first-chunk#1",
         "stream:complete#2",
@@ -126,11 +121,9 @@ IPERNITY_LOCAL_FLICKR = [
     )),
     Scenario("state-lost-during-adoption", steps(
         answer("upload") + "#5",
-        "!" + call("flickr.photos.getAllContexts") + "#1",   # finding the sets of an adopted photo
-        "!" + call("flickr.people.getPhotos") + "#1",        # the lookup after a state loss
-        "!" + answer("flickr.people.getPhotos") + "#1",      # listed, nothing adopted yet
-        "!run:stored:flickr#3",                              # the third photo adopted, not recorded
-        call("flickr.photosets.getList") + "#1",
+        "!" + answer("flickr.photos.getAllContexts") + "#1",  # finding the sets of an adopted photo
+        "!" + answer("flickr.people.getPhotos") + "#1",       # the lookup: listed, nothing adopted yet
+        "!run:stored:flickr#3",                               # the third photo adopted, not recorded
         answer("flickr.photosets.getList") + "#1",
         "!run:marked:flickr#6",
     )),
@@ -157,12 +150,10 @@ IPERNITY_LOCAL_FLICKR = [
 # -- flickr → local ---------------------------------------------------------------------------------------
 FLICKR_LOCAL = [
     Scenario("mirror", steps(
-        call("flickr.people.getPhotos") + "#1",
         answer("flickr.people.getPhotos") + "#1",
         answer("flickr.photosets.getList") + "#1",
         answer("flickr.photosets.getPhotos") + "#3",
         answer("flickr.photos.comments.getList") + "#1",
-        call("flickr.photos.getInfo") + "#2",
         answer("flickr.photos.getInfo") + "#2",
         "run:listed#3",
         "stream:first-chunk#2",
@@ -178,9 +169,9 @@ FLICKR_LOCAL = [
         "run:container:local#1",
         "run:container-stored:local#2",
         answer("flickr.collections.getTree") + "#1",
-        "!stream:complete#2",
+        "!run:marked:local#3",                      # state lost: the files on disk are adopted again
+        "!local:part-written#2",
         "run:finish:local#1",
-        "!run:bookmark-saved#1",
     )),
     Scenario("jobs4", steps(
         "stream:first-chunk#5",
@@ -188,6 +179,14 @@ FLICKR_LOCAL = [
         "!run:marked:local#5",
     ), jobs=4),
 ]
+
+# Read-only calls commit nothing on Flickr: a kill just before one is a kill just after the call before it.
+# Their `answer` point is in the matrix; the `call` point is left out, and so is all of opening but its last
+# answer (nothing is written before the first document).
+READ_ONLY = ("flickr.test.login", "flickr.people.getUploadStatus", "flickr.people.getPhotos", "flickr.photos.getInfo",
+             "flickr.photos.getAllContexts", "flickr.photosets.getList", "flickr.photosets.getPhotos",
+             "flickr.photos.comments.getList", "flickr.photos.getSizes", "flickr.collections.getTree")
+NOT_KILLED = {call(m) for m in READ_ONLY} | {answer("flickr.test.login")}
 
 # -- local (a backup made by ipernity → local) → flickr --------------------------------------------------
 LOCAL_FLICKR = [
@@ -339,7 +338,7 @@ def test_the_matrix_follows_a_clean_run(chain: str, tmp_path: Path, replay_backu
         open_bench(stack, tmp_path / "clean", 1).conclude(log=log)
     reached = set(logged_points(log))
     assert not REQUIRED[chain] - reached, f"a clean run no longer passes {sorted(REQUIRED[chain] - reached)}"
-    named = set().union(*(s.points for scenarios, _ in CHAINS.values() for s in scenarios))
+    named = set().union(*(s.points for scenarios, _ in CHAINS.values() for s in scenarios)) | NOT_KILLED
     failures = []
     for point in sorted(reached - named):
         try:
