@@ -253,34 +253,44 @@ def photos_by_origin(state: dict[str, Any], source: str = "ipernity") -> dict[st
 
 
 def check_photo(problems: Problems, fl: FlickrSandbox, doc: Any, photo: dict[str, Any]) -> None:
-    """One Flickr photo against its ipernity document: bytes and every field the sink sets."""
+    """One Flickr photo against its ipernity document: the stored bytes and every field the sink sets."""
     where = f"ipernity {doc.doc_id} (Flickr photo {photo['id']})"
     stored = fl.account.photos[photo["id"]].read_original()
     problems.check(sha256(stored) == sha256(doc.original.content()) == photo["original"]["sha256"],
                    f"{where}: the file on Flickr differs from the original ({len(stored)} bytes)")
-    tags = sorted(photo["tags"] + photo["machine_tags"])
-    wanted = sorted([t["tag"].replace('"', "'").strip() for t in doc.tags if t["tag"].strip()]
-                    + [machine_tag("ipernity", doc.doc_id)])
+    for name, (have, want) in photo_fields(doc, photo).items():
+        problems.check(have == want, f"{where}: {name} is {have!r}, expected {want!r}")
+
+
+def photo_fields(doc: Any, photo: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """(on Flickr, from the source) per field; a metadata call lost to a kill must be redone by a later run."""
+    tags = [t["tag"].replace('"', "'").strip() for t in doc.tags if t["tag"].strip()]
     fields = {"title": (photo["title"], doc.title), "description": (photo["description"], doc.description),
-              "tags": (tags, wanted), "safety": (photo["safety_level"], doc.safety),
+              "tags": (sorted(photo["tags"] + photo["machine_tags"]),
+                       sorted([*tags, machine_tag("ipernity", doc.doc_id)])),
+              "safety": (photo["safety_level"], doc.safety),
               "perms": ((photo["is_public"], photo["is_friend"], photo["is_family"]),
                         (doc.ispublic, doc.isfriend, doc.isfamily)),
               "posted": (photo["date_posted"], doc.posted_at),
               "license": (photo["license"], FLICKR_LICENSE.get(LICENSES[doc.license], 0))}
-    if not doc.created_at.startswith("0000"):
+    if not doc.created_at.startswith("0000"):  # unknown: Flickr keeps its own guess
         fields["taken"] = (photo["date_taken"], doc.created_at)
     if doc.geo:
         geo = photo["geo"] or {}
         fields["geo"] = ((round(geo.get("latitude", 0), 6), round(geo.get("longitude", 0), 6)),
                          (round(doc.geo["lat"], 6), round(doc.geo["lng"], 6)))
-    for name, (have, want) in fields.items():
-        problems.check(have == want, f"{where}: {name} is {have!r}, expected {want!r}")
+    return fields
 
 
 def check_on_flickr(problems: Problems, fl: FlickrSandbox, account: IpernityAccount) -> None:
-    """Every photo and video exactly once, byte-identical, with its metadata; every album with a photo or
-    video exactly once as a set: complete, in album order, with its title and description."""
     state = fl.state()
+    check_photos_on_flickr(problems, fl, state, account)
+    check_sets_on_flickr(problems, state, account)
+
+
+def check_photos_on_flickr(problems: Problems, fl: FlickrSandbox, state: dict[str, Any],
+                           account: IpernityAccount) -> None:
+    """Every photo and video exactly once, byte-identical, with its metadata; nothing else on Flickr."""
     media = {d.doc_id: d for d in account.docs if d.media in ("photo", "video")}
     by_origin = photos_by_origin(state)
     for doc_id, doc in media.items():
@@ -288,20 +298,28 @@ def check_on_flickr(problems: Problems, fl: FlickrSandbox, account: IpernityAcco
         if problems.check(len(photos) == 1, f"ipernity {doc_id}: {len(photos)} photos on Flickr with tag "
                                             f"migrator:ipernity={doc_id} {[p['id'] for p in photos]}"):
             check_photo(problems, fl, doc, photos[0])
-    strays = [p["id"] for p in state["photos"] if not any(t.startswith("migrator:ipernity=")
-                                                          and t.split("=", 1)[1] in media
-                                                          for t in p["machine_tags"])]
+    strays = sorted(set(p["id"] for p in state["photos"]) - {p["id"] for i in media for p in by_origin.get(i, [])})
     problems.check(not strays, f"photos on Flickr that belong to no document: {strays}")
-    single = {i: ps[0]["id"] for i, ps in by_origin.items() if len(ps) == 1}
-    expected = Counter()
+
+
+def check_sets_on_flickr(problems: Problems, state: dict[str, Any], account: IpernityAccount) -> None:
+    """Every album with a photo or video exactly once as a set: complete, in album order, with its title and
+    description. Sets are compared by the documents their photos came from, so a document uploaded twice
+    is reported once (above), not again in every set it belongs to."""
+    media = {d.doc_id for d in account.docs if d.media in ("photo", "video")}
+    origin = {p["id"]: i for i, photos in photos_by_origin(state).items() for p in photos}
+    expected: Counter[tuple[str, str, tuple[str, ...]]] = Counter()
     for album in account.albums:
-        order = tuple(single.get(i, f"<{i} missing>") for i in album.doc_ids if i in media)
-        if order:
-            expected[(album.title or "untitled", album.description, order)] += 1
-    have = Counter((s["title"], s["description"], tuple(s["photos"])) for s in state["photosets"])
+        members = tuple(i for i in album.doc_ids if i in media)
+        if members:
+            expected[(album.title or "untitled", album.description, members)] += 1
+    have = Counter((s["title"], s["description"], tuple(origin.get(p, f"photo {p}") for p in s["photos"]))
+                   for s in state["photosets"])
     for key in sorted(set(expected) | set(have)):
-        problems.check(have[key] == expected[key], f"set {key[0]!r} ({key[1][:20]!r}...) with photos {list(key[2])}: "
-                                                   f"{have[key]} on Flickr, expected {expected[key]}")
+        title, description, members = key
+        problems.check(have[key] == expected[key], f"set {title!r} (description {description[:16]!r}...) holding "
+                                                   f"documents {list(members)}: {have[key]} on Flickr, expected "
+                                                   f"{expected[key]}")
 
 
 def check_flickr_mirror(problems: Problems, backup: Path, fl: FlickrSandbox) -> None:
