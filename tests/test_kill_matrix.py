@@ -132,6 +132,19 @@ IPERNITY_LOCAL_FLICKR = [
         "!run:finish:flickr#1",                     # everything adopted again, killed before finish
         "!run:bookmark-saved#1",
     )),
+    # the shortest sequences that show each fault the longer ones found, for whoever fixes it
+    Scenario("lost-answer-then-found-unrecorded", steps(
+        answer("upload") + "#1",                    # the first photo is on Flickr, its answer lost
+        "run:stored:flickr#1",                      # found again by its tag and updated, not recorded
+    )),
+    Scenario("state-lost-adoption-killed", steps(
+        answer("upload") + "#4",
+        "!run:stored:flickr#1",                     # state lost; the first photo adopted, not recorded
+    )),
+    Scenario("state-lost-after-done", steps(
+        "run:bookmark-saved#1",                     # everything done
+        "!run:listed#1",                            # state lost: the last run adopts everything
+    )),
     Scenario("jobs4-state-kept", steps(
         answer("upload") + "#3",
         answer("flickr.photosets.create") + "#2",
