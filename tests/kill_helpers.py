@@ -25,7 +25,7 @@ from migrator_flickr.client import machine_tag
 from migrator_flickr.sandbox import FlickrSandbox, build_seeded_account
 from migrator_flickr.sandbox.model import Account as FlickrAccount
 from migrator_ipernity.sandbox import Account as IpernityAccount
-from migrator_ipernity.sandbox import IpernitySandbox, build_account
+from migrator_ipernity.sandbox import Doc, IpernitySandbox, build_account
 from migrator_ipernity.sandbox_truth import LICENSES
 
 KILLED = -signal.SIGKILL
@@ -252,7 +252,7 @@ def photos_by_origin(state: dict[str, Any], source: str = "ipernity") -> dict[st
     return found
 
 
-def check_photo(problems: Problems, fl: FlickrSandbox, doc: Any, photo: dict[str, Any]) -> None:
+def check_photo(problems: Problems, fl: FlickrSandbox, doc: Doc, photo: dict[str, Any]) -> None:
     """One Flickr photo against its ipernity document: the stored bytes and every field the sink sets."""
     where = f"ipernity {doc.doc_id} (Flickr photo {photo['id']})"
     stored = fl.account.photos[photo["id"]].read_original()
@@ -262,7 +262,7 @@ def check_photo(problems: Problems, fl: FlickrSandbox, doc: Any, photo: dict[str
         problems.check(have == want, f"{where}: {name} is {have!r}, expected {want!r}")
 
 
-def photo_fields(doc: Any, photo: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+def photo_fields(doc: Doc, photo: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     """(on Flickr, from the source) per field; a metadata call lost to a kill must be redone by a later run."""
     tags = [t["tag"].replace('"', "'").strip() for t in doc.tags if t["tag"].strip()]
     fields = {"title": (photo["title"], doc.title), "description": (photo["description"], doc.description),
@@ -354,7 +354,7 @@ class Bench:
 
     world: World
     check_final: Callable[[Problems], None]
-    check_rerun: Callable[[Problems, Callable[[], subprocess.CompletedProcess]], None]
+    check_rerun: Callable[[Problems, Callable[..., subprocess.CompletedProcess]], None]
 
     def conclude(self, log: Path | None = None) -> None:
         """The uninterrupted run, every check of its result, then a rerun that must change nothing."""

@@ -18,6 +18,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 from migrator_ipernity.sandbox import IpernitySandbox
@@ -253,7 +254,7 @@ def ipernity_local_flickr(stack: contextlib.ExitStack, root: Path, jobs: int) ->
         check_ipernity_backup(problems, world.backup, account)
         check_on_flickr(problems, fl, account)
 
-    def rerun(problems: Problems, run: Callable) -> None:
+    def rerun(problems: Problems, run: Callable[..., CompletedProcess]) -> None:
         fl.reset_counters()  # refresh: every document is listed again and must be found unchanged
         check_rerun_creates_nothing(problems, fl, run("-o", "ipernity.refresh=true"))
 
@@ -267,7 +268,7 @@ def flickr_local(stack: contextlib.ExitStack, root: Path, jobs: int) -> Bench:
     def final(problems: Problems) -> None:
         check_flickr_mirror(problems, world.backup, fl)
 
-    def rerun(problems: Problems, run: Callable) -> None:
+    def rerun(problems: Problems, run: Callable[..., CompletedProcess]) -> None:
         before = snapshot(world.backup)
         fl.reset_counters()
         finished(problems, run(), "the rerun")
@@ -302,7 +303,7 @@ def local_flickr(backup: Path) -> Callable[[contextlib.ExitStack, Path, int], Be
             check_on_flickr(problems, fl, account)
             check_ipernity_backup(problems, world.backup, account)  # the source folder is left as it was
 
-        def rerun(problems: Problems, run: Callable) -> None:
+        def rerun(problems: Problems, run: Callable[..., CompletedProcess]) -> None:
             fl.reset_counters()
             check_rerun_creates_nothing(problems, fl, run())
 
