@@ -7,8 +7,10 @@ The kill-matrix tests set, in the environment of a `migrator run` subprocess:
 - `MIGRATOR_CHECKPOINT_LOG=FILE`: append each checkpoint reached to FILE, one name a line, so a test
   can list the points one uninterrupted run passes through and choose where to kill.
 
-Without them `checkpoint()` returns at once. Names: `<where>:<what>`, e.g. `state:marked`,
-`flickr:answer:upload` (Flickr committed the upload; we have not read its answer yet).
+Without them `checkpoint()` returns at once. Names: `<where>:<what>`, e.g. `run:marked:flickr`,
+`flickr:answer:upload` (Flickr committed the upload; we have not read its answer yet),
+`state:memory-set:intent` (after a plugin memory write, named by the key's prefix), or
+`state:memory-set-many:account_listed` (after a batch, named by its last key's prefix).
 """
 
 from __future__ import annotations

@@ -178,7 +178,8 @@ class StateStore:
             with self._db:
                 self._db.execute("BEGIN")
                 self._db.executemany("INSERT OR REPLACE INTO memory (namespace, key, value) VALUES (?,?,?)", rows)
-        checkpoint("state:memory-set-many")
+        if rows:  # named after the last key, which by convention says the batch is complete
+            checkpoint(f"state:memory-set-many:{rows[-1][1].split(':', 1)[0]}")
 
     def memory_delete(self, namespace: str, key: str) -> None:
         self._exec("DELETE FROM memory WHERE namespace=? AND key=?", (namespace, key))

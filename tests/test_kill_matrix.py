@@ -71,6 +71,7 @@ IPERNITY_LOCAL_FLICKR = [
         answer("upload") + "#2",
     )),
     Scenario("metadata", steps(
+        "state:memory-set-many:account_listed#1",   # the account's first listing saved, nothing uploaded
         answer("flickr.photos.getInfo") + "#1",     # the account's default license, read after an upload
         call("flickr.photos.setDates") + "#2",
         answer("flickr.photos.setDates") + "#1",
@@ -78,15 +79,15 @@ IPERNITY_LOCAL_FLICKR = [
         answer("flickr.photos.licenses.setLicense") + "#1",
         call("flickr.photos.geo.setLocation") + "#1",
         answer("flickr.photos.geo.setLocation") + "#1",
-        "state:memory-set:account_known#2",
     )),
     Scenario("sets", steps(
+        "state:memory-set-many:sets_listed#1",      # the account's earlier sets saved (none), no set yet
         call("flickr.photosets.create") + "#1",
         answer("flickr.photosets.create") + "#1",   # the set exists, its id is lost: set intent left
+        "state:memory-set:set#1",                   # found again from its primary photo, intent not deleted
         "state:memory-set:set_intent#1",
-        "state:memory-set:set#2",
+        "state:memory-set-many:set_dirty#2",        # a new set's id and dirty mark, intent not deleted
         "state:memory-delete:set_intent#1",
-        "state:memory-set:sets_known#1",
         call("flickr.photosets.addPhoto") + "#2",
         answer("flickr.photosets.addPhoto") + "#1",
         "state:memory-set:set_dirty#2",
@@ -125,7 +126,8 @@ IPERNITY_LOCAL_FLICKR = [
         "!" + answer("flickr.photos.getAllContexts") + "#1",  # finding the sets of an adopted photo
         "!" + answer("flickr.people.getPhotos") + "#1",       # the lookup: listed, nothing adopted yet
         "!run:stored:flickr#3",                               # the third photo adopted, not recorded
-        answer("flickr.photosets.getList") + "#1",
+        "!" + answer("flickr.photosets.getList") + "#1",      # state lost again: the sets there listed
+        answer("flickr.photos.getAllContexts") + "#2",        # an adopted photo's sets looked up
         "!run:marked:flickr#6",
     )),
     Scenario("last-upload-then-state-lost", steps(
@@ -226,7 +228,8 @@ REQUIRED = {
         "run:listed", "stream:first-chunk", "stream:complete", "local:part-written", "local:renamed",
         "run:store:local", "run:stored:local", "run:marked:local", "run:store:flickr", "run:stored:flickr",
         "run:marked:flickr", "state:memory-set:intent", "state:memory-set:photo", "state:memory-delete:intent",
-        "state:memory-set:set_intent", "state:memory-set:set", "state:memory-set:set_dirty",
+        "state:memory-set:set_intent", "state:memory-set-many:set_dirty", "state:memory-set:set_dirty",
+        "state:memory-set-many:account_listed", "state:memory-set-many:sets_listed",
         "state:memory-delete:set_dirty", "state:memory-set:album", "run:container:local", "run:container:flickr",
         "run:container-stored:local", "run:container-stored:flickr", "run:finish:local", "run:finish:flickr",
         "run:bookmark-saved",
