@@ -128,10 +128,13 @@ class MirrorBackup:
             if not name.endswith(METADATA):
                 continue
             meta, media = self.stream / name, self.stream / name[: -len(METADATA)]
+            match = _STREAM_ID.match(media.name)
             try:
                 raw = checked(read_json(meta), photo_problem)
+                if match and str(raw["id"]) != match[1]:
+                    raise Damaged(f"holds the metadata of photo {short(raw['id'])}, not of the {match[1]} its "
+                                  "name says")
             except Damaged as exc:
-                match = _STREAM_ID.match(media.name)
                 yield damaged(self.tree, SOURCE, match[1] if match else media.name, meta, exc)
                 continue
             size = media.stat().st_size if is_file(media) else None

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
-from migrator import Container, Item
+from migrator import Container, Document, Item
 from migrator.errors import DocumentError
 
 from .. import layout
@@ -38,7 +38,7 @@ class OwnBackup:
     def documents(self) -> Iterator[Listed]:
         for stem, path in sidecars(self.tree):
             try:
-                doc = read_sidecar(path)
+                doc = _named_record(stem, path)
             except Damaged as exc:
                 yield damaged(self.tree, *_origin(stem), path, exc)
                 continue
@@ -115,6 +115,15 @@ def _read_container(path: Path) -> Container:
     if "container" not in data:
         raise Damaged('holds no "container" record')
     return container_from(data["container"])
+
+
+def _named_record(stem: str, path: Path) -> Document:
+    """The sidecar's record, which must be the one its path names (a copy or a hand edit could hide another)."""
+    doc = read_sidecar(path)
+    if (layout.source_dir(doc.source), layout.token(doc.id)) != _origin(stem):
+        source, doc_id = _origin(stem)
+        raise Damaged(f"holds the record of {doc.source}:{doc.id}, not the {source}:{doc_id} its path names")
+    return doc
 
 
 def _origin(stem: str) -> tuple[str, str]:
