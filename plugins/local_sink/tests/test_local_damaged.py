@@ -76,6 +76,7 @@ DAMAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     "size-negative": (edit("file", {"ext": "jpg", "size": -3}), "file.size is -3, out of range"),
     "albums-numbers": (edit("albums", [1, 2]), "albums[0] is a number"),
     "safety-text": (edit("safety", "2"), "safety is '2'"),
+    "another-id": (edit("id", "999"), "holds the record of mem:999, not the mem:"),
     "not-utf8": (not_utf8, "not UTF-8"),
     "empty": (empty, "is empty"),
     "a-folder": (folder_instead, "is a folder"),
