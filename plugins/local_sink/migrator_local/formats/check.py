@@ -52,10 +52,11 @@ def read_json(path: Path) -> Any:
 
 
 def parse_json(data: bytes) -> Any:
+    """The JSON value of a file's bytes (a byte order mark, as Windows editors write it, is fine)."""
     if not data.strip():
         raise Damaged("is empty")
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise Damaged(f"is not UTF-8 text (byte {exc.start})")
     try:
@@ -64,8 +65,9 @@ def parse_json(data: bytes) -> Any:
         raise Damaged(f"is not valid JSON, truncated? ({exc.msg}: line {exc.lineno} column {exc.colno})")
     except RecursionError:
         raise Damaged("is nested too deeply to be a metadata file")
-    if not texts_ok(value):
-        raise Damaged("holds text that is not valid Unicode (a lone surrogate escape)")
+    problem = unwritable(value)
+    if problem is not None:
+        raise Damaged(problem)
     return value
 
 
@@ -73,22 +75,21 @@ def _no_constant(name: str) -> Any:
     raise json.JSONDecodeError(f"{name} is not a JSON number", name, 0)
 
 
-def texts_ok(value: Any) -> bool:
-    """No lone surrogates anywhere (they cannot be written back as UTF-8), and no NaN or infinity."""
+def unwritable(value: Any) -> str | None:
+    """What in `value` no sink could write back: a lone surrogate (not UTF-8) or an infinite number."""
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, str):
-            if not _encodable(item):
-                return False
-        elif isinstance(item, float) and not math.isfinite(item):
-            return False
-        elif isinstance(item, dict):
+        if isinstance(item, str) and not _encodable(item):
+            return "holds text that is not valid Unicode (a lone surrogate escape)"
+        if isinstance(item, float) and not math.isfinite(item):
+            return "holds a number too large for any reader (like 1e999)"
+        if isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-    return True
+    return None
 
 
 def _encodable(text: str) -> bool:
