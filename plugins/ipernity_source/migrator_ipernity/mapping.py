@@ -86,8 +86,9 @@ def file_info(doc: dict[str, Any], listed: dict[str, Any]) -> FileInfo:
     if md5 is not None and (len(md5) != 32 or any(c not in "0123456789abcdef" for c in md5)):
         md5 = None
     content_type = mimetypes.guess_type(f"x.{ext}")[0] if ext else None
-    return FileInfo(name=as_str(block.get("filename")) or None, ext=ext, size=as_int(block.get("bytes")),
-                    md5=md5, content_type=content_type)
+    size = as_int(block.get("bytes"))
+    return FileInfo(name=as_str(block.get("filename")) or None, ext=ext,
+                    size=size if size is not None and size >= 0 else None, md5=md5, content_type=content_type)
 
 
 def document(listed: dict[str, Any], doc: dict[str, Any], raw_comments: list[dict[str, Any]],
