@@ -17,7 +17,7 @@ def utc_from_epoch(value: Any) -> str | None:
         return None
     try:
         seconds = int(float(value)) if isinstance(value, (int, float)) else int(str(value).strip())
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite or a 400-digit "date"
         return None
     if seconds <= 0:
         return None

@@ -7,17 +7,20 @@ every reader here accepts both. Texts are kept exactly as received.
 from __future__ import annotations
 
 import heapq
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from migrator import AlbumRef, Comment, Container, Document, FileInfo, Geo, Note, Visibility
 from migrator.dates import FLICKR_GRANULARITY, utc_from_epoch
+from migrator.errors import DocumentError
 from migrator.licenses import FLICKR, canonical
 
 SOURCE = "flickr"
 BOOKKEEPING_NS = "migrator"  # the flickr sink's machine tags: `migrator:<source>=<id>`
 _TAKEN = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _MACHINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*)=(.+)$", re.S)
 
 
@@ -95,7 +98,7 @@ def geo(info: dict[str, Any], listed: dict[str, Any]) -> Geo | None:
     block = obj(info.get("location")) or listed
     try:
         lat, lng = float(block.get("latitude") or 0), float(block.get("longitude") or 0)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if (lat, lng) == (0, 0) or not (-90 <= lat <= 90 and -180 <= lng <= 180):
         return None
@@ -135,6 +138,9 @@ def document(listed: dict[str, Any], info: dict[str, Any], raw_comments: list[di
              position: int | None, albums: list[AlbumRef], file: FileInfo | None,
              extra_metadata: dict[str, Any] | None = None) -> Document:
     """One photo or video. `raw_comments` is None when comments were not asked for."""
+    photo_id = text(info.get("id")) or text(listed.get("id"))
+    if not photo_id:
+        raise DocumentError("Flickr answered photos.getInfo without a photo id")
     dates = obj(info.get("dates"))
     taken_at, granularity = taken(dates)
     tags, bookkeeping = split_tags(info)
@@ -147,8 +153,8 @@ def document(listed: dict[str, Any], info: dict[str, Any], raw_comments: list[di
     if found:
         metadata["origin"] = found
     metadata.update(extra_metadata or {})
-    return Document(
-        source=SOURCE, id=text(info.get("id")) or text(listed.get("id")), media=media(info, listed),
+    return writable(Document(
+        source=SOURCE, id=photo_id, media=media(info, listed),
         title=text(info.get("title")), description=text(info.get("description")), tags=tags,
         taken_at=taken_at, taken_granularity=granularity,
         posted_at=utc(dates.get("posted")) or utc(listed.get("dateupload")),
@@ -157,28 +163,56 @@ def document(listed: dict[str, Any], info: dict[str, Any], raw_comments: list[di
         license=canonical(FLICKR, info.get("license", listed.get("license"))), geo=geo(info, listed),
         position=position, albums=list(albums), comments=comments(raw_comments or []), notes=notes(info),
         file=file, source_metadata=metadata,
-    )
+    ))
 
 
 def album(raw: dict[str, Any], members: list[str], position: int) -> Container:
-    return Container(kind="album", source=SOURCE, id=text(raw.get("id")), title=text(raw.get("title")),
-                     description=text(raw.get("description")), members=list(members), position=position,
-                     updated_at=utc(raw.get("date_update")) or utc(raw.get("date_create")),
-                     source_metadata={"photosets.getList": raw})
+    if not text(raw.get("id")):
+        raise DocumentError("Flickr listed a photoset without an id")
+    return writable(Container(kind="album", source=SOURCE, id=text(raw.get("id")), title=text(raw.get("title")),
+                              description=text(raw.get("description")), members=list(members), position=position,
+                              updated_at=utc(raw.get("date_update")) or utc(raw.get("date_create")),
+                              source_metadata={"photosets.getList": raw}))
 
 
 def collections(nodes: list[dict[str, Any]], parent: str | None = None) -> Iterator[Container]:
-    """Every node of collections.getTree, parents before children; members are set and child collection ids."""
+    """Every node of collections.getTree, parents before children; members are set and child collection ids.
+    A node without an id can be neither stored nor named by another: its children hang from its parent."""
     for position, node in enumerate(nodes, 1):
         sets, children = items(node, "set"), items(node, "collection")
         node_id = text(node.get("id"))
+        if not node_id:
+            yield from collections(children, parent)
+            continue
         members = [text(s.get("id")) for s in sets] + [text(c.get("id")) for c in children]
         flat = {k: v for k, v in node.items() if k not in ("set", "collection")}
         flat["set"] = sets  # the sets' titles belong to this node; child collections get their own record
-        yield Container(kind="collection", source=SOURCE, id=node_id, title=text(node.get("title")),
-                        description=text(node.get("description")), members=members, member_kind="container",
-                        parent=parent, position=position, source_metadata={"collections.getTree": flat})
+        yield writable(Container(kind="collection", source=SOURCE, id=node_id, title=text(node.get("title")),
+                                 description=text(node.get("description")), members=members,
+                                 member_kind="container", parent=parent, position=position,
+                                 source_metadata={"collections.getTree": flat}))
         yield from collections(children, node_id)
+
+
+def writable(record: Any) -> Any:
+    """The record, its lone surrogate escapes (a cut emoji) turned into U+FFFD: no sink could write them as
+    UTF-8. Everything else is kept exactly."""
+    data = record.to_json()
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return type(record).from_json(_scrub(data))
+    return record
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
 
 
 # -- listings -----------------------------------------------------------------------------------

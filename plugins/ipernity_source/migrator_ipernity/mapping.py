@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import mimetypes
+import re
 from typing import Any
 
-from migrator import AlbumRef, Comment, Document, FileInfo, Geo, Note, Visibility
+from migrator import AlbumRef, Comment, Container, Document, FileInfo, Geo, Note, Visibility
 from migrator.dates import utc_from_epoch, wall_clock
 from migrator.errors import DocumentError
 from migrator.licenses import IPERNITY, canonical
@@ -13,9 +14,22 @@ from migrator.licenses import IPERNITY, canonical
 from .client import as_float, as_int, as_str, flag, items_of, obj
 
 MEDIA = {"photo", "video", "audio", "other"}
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 utc_iso = utc_from_epoch
+
+
+def scrub(value: Any) -> Any:
+    """The answer with lone surrogate escapes (a cut emoji) as U+FFFD: no sink could write them as UTF-8.
+    Everything else is kept exactly."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    return value
 
 
 def taken(created: Any) -> tuple[str | None, str | None]:
@@ -72,13 +86,15 @@ def file_info(doc: dict[str, Any], listed: dict[str, Any]) -> FileInfo:
     if md5 is not None and (len(md5) != 32 or any(c not in "0123456789abcdef" for c in md5)):
         md5 = None
     content_type = mimetypes.guess_type(f"x.{ext}")[0] if ext else None
-    return FileInfo(name=as_str(block.get("filename")) or None, ext=ext, size=as_int(block.get("bytes")),
-                    md5=md5, content_type=content_type)
+    size = as_int(block.get("bytes"))
+    return FileInfo(name=as_str(block.get("filename")) or None, ext=ext,
+                    size=size if size is not None and size >= 0 else None, md5=md5, content_type=content_type)
 
 
 def document(listed: dict[str, Any], doc: dict[str, Any], raw_comments: list[dict[str, Any]],
              position: int | None, albums: list[AlbumRef]) -> Document:
     """One record from the list entry (dates, counts, original), doc.get and the comment pages."""
+    listed, doc, raw_comments = scrub(listed), scrub(doc), scrub(raw_comments)
     doc_id = as_str(doc.get("doc_id")) or as_str(listed.get("doc_id"))
     if not doc_id:
         raise DocumentError("ipernity answered doc.get without a doc_id")
@@ -105,3 +121,18 @@ def document(listed: dict[str, Any], doc: dict[str, Any], raw_comments: list[dic
         source_metadata={"doc.getList": listed, "doc.get": doc,
                          **({"doc.comments.getList": raw_comments} if raw_comments else {})},
     )
+
+
+def album(listed: dict[str, Any], detail: dict[str, Any], members: list[str], position: int) -> Container:
+    """One album from its album.getList entry, its album.get answer and its ordered member ids."""
+    listed, detail, members = scrub(listed), scrub(detail), scrub(members)
+    album_id = as_str(listed.get("album_id"))
+    if not album_id:
+        raise DocumentError("ipernity listed an album without an album_id")
+    dates = obj(listed.get("dates")) or obj(detail.get("dates"))
+    return Container(
+        kind="album", source="ipernity", id=album_id,
+        title=as_str(detail.get("title") if "title" in detail else listed.get("title")),
+        description=as_str(detail.get("description")), members=list(members), position=position,
+        updated_at=utc_iso(dates.get("last_update_at")) or utc_iso(dates.get("created_at")),
+        source_metadata={"album.getList": listed, "album.get": detail})

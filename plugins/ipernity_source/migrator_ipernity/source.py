@@ -184,16 +184,10 @@ class IpernitySource(Source):
         with ThreadPoolExecutor(max_workers=ALBUM_READERS, thread_name_prefix="ipernity-albums") as pool:
             details = list(pool.map(self._read_album, albums))
         for position, (raw, (detail, members)) in enumerate(zip(albums, details), 1):
-            album_id = as_str(raw.get("album_id"))
-            title = as_str(detail.get("title") if "title" in detail else raw.get("title"))
+            album = mapping.album(raw, detail, members, position)
             for place, doc_id in enumerate(members, 1):
-                self._memberships.setdefault(doc_id, []).append(AlbumRef(album_id, title, place))
-            dates = obj(raw.get("dates")) or obj(detail.get("dates"))
-            self._containers.append(Container(
-                kind="album", source="ipernity", id=album_id, title=title,
-                description=as_str(detail.get("description")), members=members, position=position,
-                updated_at=mapping.utc_iso(dates.get("last_update_at")) or mapping.utc_iso(dates.get("created_at")),
-                source_metadata={"album.getList": raw, "album.get": detail}))
+                self._memberships.setdefault(doc_id, []).append(AlbumRef(album.id, album.title, place))
+            self._containers.append(album)
 
     def _read_album(self, raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         album_id = as_str(raw.get("album_id"))

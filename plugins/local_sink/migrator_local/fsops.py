@@ -51,6 +51,12 @@ def lstat(path: Path) -> os.stat_result | None:
         return None
 
 
+def is_dir(path: Path) -> bool:
+    """A real folder, not a symlink to one."""
+    st = lstat(path)
+    return st is not None and stat.S_ISDIR(st.st_mode)
+
+
 def is_file(path: Path) -> bool:
     """A regular file, not a symlink to one."""
     st = lstat(path)
@@ -247,5 +253,5 @@ def set_mtime(path: Path, timestamp: float) -> bool:
 def list_names(folder: Path) -> Iterable[str]:
     try:
         return [entry.name for entry in os.scandir(folder)]
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return []

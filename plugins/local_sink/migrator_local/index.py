@@ -9,6 +9,7 @@ of each original, and where each album folder is.
 from __future__ import annotations
 
 import json
+import re
 import stat
 import threading
 import time
@@ -20,12 +21,15 @@ from typing import Any
 from migrator import Document
 
 from . import layout
+from .formats.check import Damaged, an_object, document_from, read_json
 from .fsops import Tree, Writer, is_file, list_names, lstat
 
 META = ".migrator"
 INDEX = "index.json"
 FORMAT = "migrator-local"
 VERSION = 1
+ENTRY_FIELDS = {"stem", "ext", "size", "sha256", "md5"}
+_HEX = re.compile(r"[0-9a-f]{32}|[0-9a-f]{64}")
 SAVE_EVERY = 60.0  # seconds: often enough to help after a kill, rarely enough for big backups
 
 
@@ -43,7 +47,8 @@ class DocEntry:
 
 
 def sidecars(tree: Tree) -> Iterator[tuple[str, Path]]:
-    """(relative stem, sidecar path) of every document sidecar in `<source>/<year>/`."""
+    """(relative stem, sidecar path) of every document sidecar in `<source>/<year>/`, also those that are
+    not regular files (a folder or a link in a sidecar's place is a damage to report, not to skip)."""
     for top in sorted(list_names(tree.root)):
         if top.startswith(".") or not _is_dir(tree.root / top):
             continue
@@ -52,16 +57,60 @@ def sidecars(tree: Tree) -> Iterator[tuple[str, Path]]:
             if not layout.is_year_bucket(bucket) or not _is_dir(folder):
                 continue
             for name in sorted(list_names(folder)):
-                if name.endswith("].json") and is_file(folder / name):
+                if name.endswith("].json"):
                     yield f"{top}/{bucket}/{name[:-5]}", folder / name
 
 
-def read_sidecar(path: Path) -> Document | None:
+def read_sidecar(path: Path) -> Document:
+    """The record in a document sidecar; `Damaged` says what is wrong with a file that holds none."""
+    return document_from(read_json(path))
+
+
+def sidecar_or_none(path: Path) -> Document | None:
     try:
-        data = json.loads(path.read_text("utf-8"))
-        return Document.from_json(data) if data.get("kind") == "document" else None
-    except (OSError, ValueError, TypeError, AttributeError):
-        return None  # not one of ours, or damaged: never guess
+        return read_sidecar(path)
+    except Damaged:
+        return None  # the sink never guesses: the source reports the file
+
+
+def _doc_entries(value: Any) -> dict[str, dict[str, DocEntry]]:
+    docs = {}
+    for source, ids in an_object(value, "documents by source").items():
+        docs[source] = {}
+        for doc_id, raw in an_object(ids, "documents by id").items():
+            problem = _entry_problem(raw)
+            if problem:
+                raise Damaged(f"has a bad entry for {source}:{doc_id}: {problem}")
+            docs[source][doc_id] = DocEntry(**raw)
+    return docs
+
+
+def _entry_problem(raw: Any) -> str | None:
+    if not isinstance(raw, dict) or set(raw) - ENTRY_FIELDS or not isinstance(raw.get("stem"), str):
+        return "not an object with a stem and the known fields"
+    ext, size = raw.get("ext"), raw.get("size")
+    if ext is not None and (not isinstance(ext, str) or layout.clean_ext(ext) != ext):
+        return f"the extension {ext!r} cannot name a file"
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+        return f"the size {size!r} is not a byte count"
+    if any(raw.get(k) is not None and not _HEX.fullmatch(str(raw[k])) for k in ("md5", "sha256")):
+        return "a digest is not hexadecimal"
+    return None
+
+
+def _container_entries(value: Any) -> dict[str, dict[str, dict[str, Any]]]:
+    found = {}
+    for source, items in an_object(value, "containers by source").items():
+        found[source] = dict(an_object(items, "containers by id"))
+        for key, raw in found[source].items():
+            dir_ok = isinstance(raw, dict) and isinstance(raw.get("dir", ""), str)
+            if not dir_ok or not all(isinstance(m, str) for m in _as_list(raw.get("members", []))):
+                raise Damaged(f"has a bad entry for the container {source}:{key}")
+    return found
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [None]
 
 
 def _is_dir(path: Path) -> bool:
@@ -80,20 +129,21 @@ class Index:
         self._save_lock = threading.Lock()  # workers may save at once: one index.json.part at a time
         self._dirty = False
         self._saved = time.monotonic()
+        self.problem: Damaged | None = None  # what was wrong with index.json when it was loaded
 
     # -- persistence ----------------------------------------------------------------------------
     def load(self) -> None:
+        """Read the index; a damaged one is set aside in `problem` and rebuilt from the sidecars."""
         path = self.tree.root / META / INDEX
+        self.problem = None
         try:
-            data = json.loads(path.read_text("utf-8")) if is_file(path) else {}
-        except (OSError, ValueError):
-            data = {}  # damaged: the scan below rebuilds what matters
-        if isinstance(data, dict) and data.get("format") == FORMAT and data.get("version") == VERSION:
-            try:
-                self.docs = {s: {i: DocEntry(**e) for i, e in ids.items()} for s, ids in data["documents"].items()}
-                self.containers = {s: dict(cs) for s, cs in data.get("containers", {}).items()}
-            except (AttributeError, KeyError, TypeError, ValueError):
-                self.docs, self.containers = {}, {}  # hand-edited or damaged: rebuilt from the sidecars
+            data = read_json(path) if lstat(path) is not None else {}
+            if isinstance(data, dict) and data.get("format") == FORMAT and data.get("version") == VERSION:
+                self.docs = _doc_entries(data.get("documents"))
+                self.containers = _container_entries(data.get("containers", {}))
+        except Damaged as exc:
+            self.problem = exc
+            self.docs, self.containers = {}, {}
         self.scan()
 
     def scan(self) -> int:
@@ -103,7 +153,7 @@ class Index:
         for stem, path in sidecars(self.tree):
             if stem in known:
                 continue
-            doc = read_sidecar(path)
+            doc = sidecar_or_none(path)
             if doc is not None and self.get(doc.source, doc.id) is None:
                 ext = layout.ext_for(doc)
                 has_file = is_file(self.tree.root / f"{stem}.{ext}")

@@ -7,7 +7,6 @@ saved, so albums get stable synthetic ids `flip-album:<title>` and the folder's 
 
 from __future__ import annotations
 
-import json
 import mimetypes
 import re
 from collections.abc import Iterator
@@ -20,12 +19,22 @@ from migrator.dates import wall_clock
 from migrator.errors import DocumentError
 
 from ..fsops import Tree, is_file, list_names
-from . import Listed, item_from_file
+from . import Listed, damaged, item_from_file
+from .check import NEXT_STEP, Damaged, check, kind_of, read_json, short
 
 SOURCE = "ipernity"
+LAST_DOC = "ipernity_last_doc"
 MEDIA = ("photo", "video", "audio", "other")
 _NAME = re.compile(r"([A-Za-z0-9_-]{1,64})\.json")
 _EXT = re.compile(r"[A-Za-z0-9]{1,16}")
+_TEXT = {"type": ["string", "null"]}
+_FLAG = {"type": ["boolean", "null"]}
+# flip's Go struct `Doc`; null where Go writes a string or a flag reads as its zero value.
+RECORD = {"type": "object", "properties": {
+    "docid": {"type": "string", "minLength": 1}, "originalurl": _TEXT, "originalsize": {"type": ["integer", "null"]},
+    "ext": _TEXT, "media": _TEXT, "title": _TEXT, "description": _TEXT, "date": _TEXT,
+    "albums": {"type": ["array", "null"], "items": {"type": "string"}}, "family": _FLAG, "friends": _FLAG,
+    "public": _FLAG}}
 
 
 def album_id(title: str) -> str:
@@ -45,7 +54,7 @@ def document(raw: dict[str, Any], albums: dict[str, dict[str, int]]) -> Document
     """One flip record; `albums` maps album title → {docid: 1-based position}."""
     doc_id = str(raw["docid"])
     taken_at, granularity = taken(raw.get("date"))
-    titles = [t for t in raw.get("albums") or [] if isinstance(t, str)]
+    titles = list(raw.get("albums") or [])
     ext = str(raw.get("ext") or "") or None
     size = raw.get("originalsize")
     return Document(
@@ -66,35 +75,53 @@ class FlipBackup:
 
     def __init__(self, tree: Tree) -> None:
         self.tree = tree
-        self.records: dict[str, Path] = {}
+        self.listed: dict[str, tuple[str, int | None] | Damaged] = {}  # docid → (title, size), in file order
         self.albums: dict[str, dict[str, int]] = {}  # title → {docid: position}, in file order
         for name in sorted(list_names(tree.root), key=_natural):
-            raw = _read(tree.root / name) if _NAME.fullmatch(name) else None
-            if raw is not None and str(raw["docid"]) == name[:-5]:
-                self.records[name[:-5]] = tree.root / name
-                for title in dict.fromkeys(t for t in raw.get("albums") or [] if isinstance(t, str)):
-                    members = self.albums.setdefault(title, {})
-                    members.setdefault(name[:-5], len(members) + 1)
+            if not _NAME.fullmatch(name):
+                continue
+            try:
+                raw = _read(tree.root / name)
+            except Damaged as exc:
+                self.listed[name[:-5]] = exc
+                continue
+            if raw is not None:
+                self._note(name[:-5], raw)
+
+    def _note(self, doc_id: str, raw: dict[str, Any]) -> None:
+        size = raw.get("originalsize")
+        self.listed[doc_id] = (str(raw.get("title") or ""), size if isinstance(size, int) else None)
+        for title in dict.fromkeys(raw.get("albums") or []):
+            members = self.albums.setdefault(title, {})
+            members.setdefault(doc_id, len(members) + 1)
 
     @classmethod
     def detect(cls, tree: Tree) -> bool:
-        return any(_NAME.fullmatch(n) and _read(tree.root / n) for n in list_names(tree.root))
+        """A readable flip record, or flip's position file beside files named like records."""
+        names = [n for n in list_names(tree.root) if _NAME.fullmatch(n)]
+        if names and is_file(tree.root / LAST_DOC):
+            return True
+        return any(_quiet_read(tree.root / n) for n in names)
 
     def documents(self) -> Iterator[Listed]:
-        for doc_id, path in self.records.items():
-            raw = _read(path) or {}
-            size = raw.get("originalsize")
-            yield Listed(SOURCE, doc_id, str(raw.get("title") or ""), size if isinstance(size, int) else None,
-                         partial(self._load, path))
+        for doc_id, found in self.listed.items():
+            path = self.tree.root / f"{doc_id}.json"
+            if isinstance(found, Damaged):
+                yield damaged(self.tree, SOURCE, doc_id, path, found)
+            else:
+                yield Listed(SOURCE, doc_id, found[0], found[1], partial(self._load, path))
 
     def _load(self, path: Path) -> Item:
-        raw = _read(path)
+        try:
+            raw = _read(path)
+        except Damaged as exc:
+            raise DocumentError(f"{self.tree.rel(path)} {exc}: {exc.step}")
         if raw is None:
-            raise DocumentError(f"{path}: not a readable flip record any more")
+            raise DocumentError(f"{self.tree.rel(path)} is not a flip record any more: {NEXT_STEP}")
         doc = document(raw, self.albums)
         ext = str(raw.get("ext") or "")
         if not _EXT.fullmatch(ext):
-            raise DocumentError(f"{path}: the extension {ext!r} cannot name a file")
+            raise DocumentError(f"{self.tree.rel(path)}: the extension {ext!r} cannot name a file: {NEXT_STEP}")
         return item_from_file(doc, self.tree.root / f"{doc.id}.{ext}", doc.file.size if doc.file else None)
 
     def containers(self) -> Iterator[Container]:
@@ -104,13 +131,33 @@ class FlipBackup:
 
 
 def _read(path: Path) -> dict[str, Any] | None:
-    """A flip record, or None for any other JSON file (ours, other tools', damaged ones)."""
-    if not is_file(path):
-        return None
+    """A flip record; None for another tool's JSON file. A file named `<digits>.json`, or holding flip's
+    keys, is flip's: `Damaged` says what is wrong with it."""
     try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
+        return record(read_json(path), path.name[:-5])
+    except Damaged:
+        if path.name[:-5].isdigit():
+            raise
         return None
-    if isinstance(data, dict) and "docid" in data and "originalurl" in data:
-        return data
-    return None
+
+
+def record(data: Any, doc_id: str) -> dict[str, Any]:
+    """The flip record `<doc_id>.json` holds, checked: `document()` can read every field of it."""
+    if not isinstance(data, dict) or not ("docid" in data or "originalurl" in data):
+        raise Damaged(f"holds {'an object without docid' if isinstance(data, dict) else kind_of(data)}, "
+                      "not a flip record")
+    problem = check(data, RECORD, RECORD)
+    if problem is None and "docid" not in data:
+        problem = "docid is missing"
+    if problem is None and data["docid"] != doc_id:
+        problem = f"docid is {short(data['docid'])}, not the {doc_id!r} of its name"
+    if problem is not None:
+        raise Damaged(f"has a bad field: {problem}")
+    return data
+
+
+def _quiet_read(path: Path) -> dict[str, Any] | None:
+    try:
+        return _read(path)
+    except Damaged:
+        return None

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import os
+import re
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
-from migrator import Container, Item
+from migrator import Container, Document, Item
 from migrator.errors import DocumentError
 
 from .. import layout
-from ..fsops import Tree, Writer, is_file, list_names
-from ..index import Index, read_sidecar, sidecars
-from . import Listed, item_from_file
+from ..fsops import Tree, Writer, is_dir, is_file, list_names
+from ..index import FORMAT, INDEX, META, Index, read_sidecar, sidecars
+from . import Listed, damaged, item_from_file
+from .check import Damaged, an_object, container_from, read_json
+
+SIDECARS = {layout.sidecar_name(kind) for kind in layout.KIND_DIRS}
+_ID_IN_NAME = re.compile(r"\[([^\[\]]+)\]$")
 
 
 class OwnBackup:
@@ -24,6 +28,8 @@ class OwnBackup:
         self.tree = tree
         self.index = Index(tree, Writer())  # read-only here: never saved by the source
         self.index.load()
+        self._containers: dict[str, Container] | None = None
+        self._bad_containers: list[tuple[Path, Damaged]] = []
 
     @classmethod
     def detect(cls, tree: Tree) -> bool:
@@ -31,17 +37,33 @@ class OwnBackup:
 
     def documents(self) -> Iterator[Listed]:
         for stem, path in sidecars(self.tree):
-            doc = read_sidecar(path)
-            if doc is None:
+            try:
+                doc = _named_record(stem, path)
+            except Damaged as exc:
+                yield damaged(self.tree, *_origin(stem), path, exc)
                 continue
             entry = self.index.get(doc.source, doc.id)
             size = entry.size if entry and entry.stem == stem else None
             yield Listed(doc.source, doc.id, doc.title, size, partial(self._load, stem, path))
+        yield from self._damaged_files()
+
+    def _damaged_files(self) -> Iterator[Listed]:
+        """The index and the album and collection files that cannot be read, as failing entries."""
+        if self.index.problem is not None:
+            problem = Damaged(str(self.index.problem), "remove it (a cache: the local sink rebuilds it from the "
+                                                      "sidecars), then rerun")
+            yield damaged(self.tree, FORMAT, "index", self.tree.root / META / INDEX, problem)
+        self.containers_found()
+        for path, exc in self._bad_containers:
+            top, *_ = self.tree.rel(path).split("/")
+            match = _ID_IN_NAME.search(path.parent.name)
+            yield damaged(self.tree, top, f"{path.stem}:{match[1] if match else path.parent.name}", path, exc)
 
     def _load(self, stem: str, sidecar: Path) -> Item:
-        doc = read_sidecar(sidecar)
-        if doc is None:
-            raise DocumentError(f"{sidecar}: not a readable record any more")
+        try:
+            doc = read_sidecar(sidecar)
+        except Damaged as exc:
+            raise DocumentError(f"{self.tree.rel(sidecar)} {exc}: {exc.step}")
         entry = self.index.get(doc.source, doc.id)
         entry = entry if entry is not None and entry.stem == stem else None
         ext = entry.ext if entry is not None else layout.ext_for(doc)
@@ -57,31 +79,55 @@ class OwnBackup:
                               sha256=(entry.sha256 if entry else None) or (info.sha256 if same_file and info else None))
 
     def containers(self) -> Iterator[Container]:
-        found: dict[str, Container] = {}
-        for top in sorted(list_names(self.tree.root)):
-            if top.startswith("."):
-                continue
-            for kind_dir in sorted(list_names(self.tree.root / top)):
-                if not layout.is_year_bucket(kind_dir) and kind_dir != layout.NOT_IN_ALBUM:
-                    self._walk(self.tree.root / top / kind_dir, found)
+        found = self.containers_found()
         yield from sorted(found.values(), key=lambda c: (c.member_kind == "container", c.position is None,
                                                          c.position or 0))
 
-    def _walk(self, folder: Path, found: dict[str, Container]) -> None:
+    def containers_found(self) -> dict[str, Container]:
+        """The readable container files by key (read once); the others go to `_bad_containers`."""
+        if self._containers is None:
+            self._containers, self._bad_containers = {}, []
+            for top in sorted(list_names(self.tree.root)):
+                if top.startswith(".") or not is_dir(self.tree.root / top):
+                    continue
+                for kind_dir in sorted(list_names(self.tree.root / top)):
+                    folder = self.tree.root / top / kind_dir
+                    if not layout.is_year_bucket(kind_dir) and kind_dir != layout.NOT_IN_ALBUM and is_dir(folder):
+                        self._walk(folder)
+        return self._containers
+
+    def _walk(self, folder: Path) -> None:
         for current, dirs, files in os.walk(folder):  # symlinked folders are not followed
             dirs.sort()
-            for name in sorted(files):
+            # only the container's own file: the numbered links are its members, read in their year folders
+            for name in sorted(n for n in files + dirs if n in SIDECARS):
                 path = Path(current) / name
-                if not name.endswith(".json") or not is_file(path):
+                try:
+                    container = _read_container(path)
+                except Damaged as exc:
+                    self._bad_containers.append((path, exc))
                     continue
-                container = _read_container(path)
-                if container is not None:
-                    found.setdefault(container.key, container)
+                self._containers.setdefault(container.key, container)
 
 
-def _read_container(path: Path) -> Container | None:
-    try:
-        data = json.loads(path.read_text("utf-8"))
-        return Container.from_json(data["container"]) if isinstance(data, dict) and "container" in data else None
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
+def _read_container(path: Path) -> Container:
+    data = an_object(read_json(path), "a container file")
+    if "container" not in data:
+        raise Damaged('holds no "container" record')
+    return container_from(data["container"])
+
+
+def _named_record(stem: str, path: Path) -> Document:
+    """The sidecar's record, which must be the one its path names (a copy or a hand edit could hide another)."""
+    doc = read_sidecar(path)
+    if (layout.source_dir(doc.source), layout.token(doc.id)) != _origin(stem):
+        source, doc_id = _origin(stem)
+        raise Damaged(f"holds the record of {doc.source}:{doc.id}, not the {source}:{doc_id} its path names")
+    return doc
+
+
+def _origin(stem: str) -> tuple[str, str]:
+    """(source, id) as a sidecar's path names them: `<source>/<year>/<date> <title> [<id>]`."""
+    top, _bucket, name = stem.split("/", 2)
+    match = _ID_IN_NAME.search(name)
+    return top, match[1] if match else name

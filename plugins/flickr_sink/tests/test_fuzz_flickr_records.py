@@ -1,0 +1,105 @@
+"""Property-based fuzzing of the Flickr answer mapping: whatever people.getPhotos, photos.getInfo, the
+comments, photosets.getList and collections.getTree answer, the mapping yields records that pass
+migrator's JSON Schema (and can be written as UTF-8), or fails with a DocumentError: never any other
+exception."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import jsonschema
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from migrator_flickr import flickr_records as fr
+
+from migrator import AlbumRef, FileInfo
+from migrator.errors import DocumentError
+from migrator.records import json_schema
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))  # raise it for a long hunt
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Keys nested objects use, so random objects reach the mapping's branches.
+KEYS = ["_content", "raw", "tag", "note", "posted", "taken", "takengranularity", "takenunknown", "lastupdate",
+        "latitude", "longitude", "accuracy", "ispublic", "isfriend", "isfamily", "id", "title", "set",
+        "collection", "x", "y", "w", "h", "author", "authorname", "datecreate", "media", "source", "label",
+        "width", "height"]
+HOSTILE = ["", " ", "\x00", "\ud800", "a\udfffb", "\u202eevil", "e\u0301", "\U0001f600", "../../x", "null", "-1",
+           "1e999", "NaN", "²", "--5", "0000-00-00 00:00:00", "2019-02-30 25:61:61", "2019-05-01 10:20:30",
+           "1262304000", "9" * 40, "migrator:ipernity=12", "ns:pred=value", "photo", "video", "1", "0"]
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.sampled_from([10**400, -(10**30)]),
+                    st.floats(), st.text(max_size=12), st.sampled_from(HOSTILE))
+JUNK = st.recursive(SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=4), inner, max_size=6)),
+    max_leaves=8)
+
+
+def mostly(good: st.SearchStrategy, bad: st.SearchStrategy) -> st.SearchStrategy:
+    """`good` four times in five: an id must be usable for the mapping to go past its first check."""
+    return st.integers(0, 4).flatmap(lambda n: bad if n == 0 else good)
+
+
+def answer(*keys: str) -> st.SearchStrategy:
+    """An object with a mostly usable id and any of `keys`, each holding junk."""
+    return st.fixed_dictionaries({"id": mostly(st.text("0123456789", min_size=1, max_size=6), JUNK)},
+                                 optional=dict.fromkeys(keys, JUNK))
+
+
+LISTED = answer("title", "description", "dateupload", "lastupdate", "latitude", "longitude", "accuracy",
+                "ispublic", "isfriend", "isfamily", "license", "media")
+INFO = answer("title", "description", "dates", "tags", "location", "visibility", "safety_level", "license",
+              "notes", "media")
+COMMENT = answer("authorname", "author", "datecreate", "_content")
+SET = answer("title", "description", "date_update", "date_create")
+NODE = st.recursive(answer("title", "description", "set"),
+                    lambda inner: st.builds(lambda node, kids: {**node, "collection": kids},
+                                            answer("title", "description", "set"), st.lists(inner, max_size=2)),
+                    max_leaves=4)
+FILE = st.none() | st.builds(FileInfo, ext=st.none() | st.sampled_from(["jpg", "mp4"]),
+                             size=st.none() | st.integers(0, 10**12))
+ALBUM_REFS = st.lists(st.builds(AlbumRef, st.text(min_size=1), st.text(), st.none() | st.integers(1, 99)),
+                      max_size=2)
+VALIDATORS = {kind: jsonschema.Draft202012Validator(json_schema(kind)) for kind in ("document", "container")}
+
+
+def valid(record: Any, kind: str) -> None:
+    data = record.to_json()
+    VALIDATORS[kind].validate(data)
+    json.dumps(data, ensure_ascii=False).encode("utf-8")  # what every sink writes
+
+
+@FUZZ
+@given(listed=LISTED, info=INFO, comments=st.none() | st.lists(COMMENT, max_size=3),
+       position=st.none() | st.integers(), albums=ALBUM_REFS, file=FILE,
+       extra=st.none() | st.dictionaries(st.text(max_size=5), JUNK, max_size=2))
+def test_any_photo_answer_maps_to_a_valid_record_or_a_document_error(listed, info, comments, position, albums,
+                                                                     file, extra):
+    try:
+        record = fr.document(listed, info, comments, position, albums, file, extra)
+    except DocumentError:
+        event("DocumentError")
+        return
+    event("record")
+    valid(record, "document")
+
+
+@FUZZ
+@given(raw=SET, members=st.lists(st.text(min_size=1), max_size=4), position=st.integers(1, 10**6))
+def test_any_photoset_answer_maps_to_a_valid_album_or_a_document_error(raw, members, position):
+    try:
+        record = fr.album(raw, members, position)
+    except DocumentError:
+        event("DocumentError")
+        return
+    event("record")
+    valid(record, "container")
+
+
+@FUZZ
+@given(nodes=st.lists(NODE, max_size=3))
+def test_any_collection_tree_maps_to_valid_collections(nodes):
+    found = list(fr.collections(nodes))
+    event(f"{min(len(found), 3)}+ collections")
+    for record in found:
+        valid(record, "container")
