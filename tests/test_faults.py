@@ -186,9 +186,21 @@ def test_slow_answers_and_one_unanswered_read(chain):
 
 
 # -- a server that stops answering: every request has a timeout, the run ends ----------------------------
-def test_ipernity_stops_answering_mid_run(chain):
+NO_WAITS = """
+import sys
+import migrator.http as core_http
+core_http.DEFAULT_POLICY = core_http.RetryPolicy(first_delay=0.0)  # the same six tries, without the waits
+from migrator.cli import main
+sys.argv[0] = "migrator"
+main()
+"""
+
+
+def test_ipernity_stops_answering_mid_run(chain, home):
     after_calls(chain.ip, "doc.get", 4, lambda: setattr(chain.ip.knobs, "stall", True))
-    result, _ = chain.run("-o", "ipernity.timeout=1", flickr=False)
+    script = home / "no_waits.py"
+    script.write_text(NO_WAITS)
+    result, _ = chain.run("-o", "ipernity.timeout=1", flickr=False, script=script)
     assert result.returncode == 4, result.stderr
     assert "ipernity" in result.stderr and "rerun" in result.stderr
     assert chain.ip.stalled > 0

@@ -61,11 +61,22 @@ class IpernityClient:
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
         """One API method; transient errors are retried, the rest raised as migrator errors."""
+        malformed = 0
+
+        def classify(exc: Exception) -> Again | None:
+            nonlocal malformed
+            if isinstance(exc, ValueError):  # a body cut short looks malformed: worth one more read, not six
+                malformed += 1
+                return Again() if malformed == 1 else None
+            return _retryable(exc)
+
         try:
-            return retrying(lambda: self._once(method, params), _retryable,
+            return retrying(lambda: self._once(method, params), classify,
                             lambda exc: self._give_up(method, exc), self.policy)
         except ApiError as exc:
             raise self._translate(exc) from None
+        except ValueError as exc:  # before RequestException: requests' JSONDecodeError is both
+            raise DocumentError(f"ipernity answered {method} with malformed data ({_brief(exc)})") from None
 
     def _give_up(self, method: str, exc: Exception) -> MigratorError:
         if isinstance(exc, ApiError):  # only the retryable codes get here
@@ -131,8 +142,6 @@ class IpernityClient:
 def _retryable(exc: Exception) -> Again | None:
     if isinstance(exc, ApiError):
         return Again() if exc.code in RETRY_CODES else None
-    if isinstance(exc, ValueError):  # not JSON, or no api block: a body cut short is worth another read
-        return Again()
     if isinstance(exc, requests.RequestException):  # 429/5xx (with any Retry-After), resets, timeouts
         return http_trouble(exc) or Again()
     return None
