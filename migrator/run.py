@@ -373,6 +373,9 @@ class Runner:
             self.progress.advance()
             return
         except DocumentError as exc:
+            for sink, account in zip(self.sinks, self.accounts):  # so `migrator status` lists it
+                self.store.mark("document", entry.source, entry.id, sink.context.name, account, "failed",
+                                title=entry.title, error=str(exc))
             self._failed(entry, None, str(exc), title=entry.title)
             self.progress.advance()
             return

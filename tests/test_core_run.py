@@ -128,6 +128,8 @@ def test_load_failure_is_a_failed_document(cli, data, home):
     assert result.returncode == 1
     assert "mem:2" in result.stderr and "cannot be read" in result.stderr
     assert "Traceback" not in result.stderr
+    status = cli("status", "--state", str(home / "state.sqlite3"))  # listed with its reason for the user
+    assert "mem:2" in status.stdout and "cannot be read" in status.stdout
 
 
 def test_quota_stop_exit_code_and_resume(cli, data, home):

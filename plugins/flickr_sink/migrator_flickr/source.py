@@ -293,6 +293,7 @@ class FlickrSource(Source):
         headers = response.headers
         # a compressed transfer's length is not the file's
         size = None if headers.get("Content-Encoding") else fr.as_int(headers.get("Content-Length"))
+        size = size if size is not None and size >= 0 else None  # a hostile header is no size
         content_type = (headers.get("Content-Type") or "").split(";")[0].strip() or None
         suffix = Path(urlparse(response.url or url).path).suffix.lstrip(".").lower()
         return Rendition(url, label, size, content_type, suffix or None)
