@@ -29,9 +29,9 @@ pytest.register_assert_rewrite("migrator.testing.base", "migrator.testing.sink",
 from .harness import Harness, error_text, plugin_class  # noqa: E402
 from .samples import HOSTILE_TEXT, TrackedOriginal, document, item, jpeg, mp4  # noqa: E402
 from .sink import SinkConformance  # noqa: E402
-from .source import SourceConformance  # noqa: E402
+from .source import SourceConformance, assert_valid_record  # noqa: E402
 
 __all__ = [
-    "HOSTILE_TEXT", "Harness", "SinkConformance", "SourceConformance", "TrackedOriginal", "document",
-    "error_text", "item", "jpeg", "mp4", "plugin_class",
+    "HOSTILE_TEXT", "Harness", "SinkConformance", "SourceConformance", "TrackedOriginal", "assert_valid_record",
+    "document", "error_text", "item", "jpeg", "mp4", "plugin_class",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,9 +25,24 @@ except ImportError:  # pragma: no cover
 def validate(kind: str, data: dict[str, Any]) -> None:
     if jsonschema is None:
         return
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(json_schema(kind)).iter_errors(data))
+    error = jsonschema.exceptions.best_match(_validator(kind).iter_errors(data))
     assert error is None, f"{kind} {data.get('id')!r} does not match migrator/schema/{kind}.schema.json: " \
                           f"{error.message} at {'/'.join(map(str, error.absolute_path))}"
+
+
+@functools.cache
+def _validator(kind: str) -> Any:
+    return jsonschema.Draft202012Validator(json_schema(kind))
+
+
+def assert_valid_record(record: Document | Container) -> None:
+    """A record any sink can take: it matches its JSON Schema and its JSON form writes as UTF-8 (a lone
+    surrogate in a title would not). For parser tests and fuzzing; needs jsonschema."""
+    assert jsonschema is not None, "assert_valid_record needs jsonschema: pip install 'migrator[test]'"
+    kind = "container" if isinstance(record, Container) else "document"
+    data = record.to_json()
+    validate(kind, data)
+    json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 
 class SourceConformance(Conformance):

@@ -5,18 +5,15 @@ exception."""
 
 from __future__ import annotations
 
-import json
 import os
-from typing import Any
 
-import jsonschema
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from migrator_flickr import flickr_records as fr
 
 from migrator import AlbumRef, FileInfo
 from migrator.errors import DocumentError
-from migrator.records import json_schema
+from migrator.testing import assert_valid_record
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))  # raise it for a long hunt
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -60,13 +57,7 @@ FILE = st.none() | st.builds(FileInfo, ext=st.none() | st.sampled_from(["jpg", "
                              size=st.none() | st.integers(0, 10**12))
 ALBUM_REFS = st.lists(st.builds(AlbumRef, st.text(min_size=1), st.text(), st.none() | st.integers(1, 99)),
                       max_size=2)
-VALIDATORS = {kind: jsonschema.Draft202012Validator(json_schema(kind)) for kind in ("document", "container")}
 
-
-def valid(record: Any, kind: str) -> None:
-    data = record.to_json()
-    VALIDATORS[kind].validate(data)
-    json.dumps(data, ensure_ascii=False).encode("utf-8")  # what every sink writes
 
 
 @FUZZ
@@ -81,7 +72,7 @@ def test_any_photo_answer_maps_to_a_valid_record_or_a_document_error(listed, inf
         event("DocumentError")
         return
     event("record")
-    valid(record, "document")
+    assert_valid_record(record)
 
 
 @FUZZ
@@ -93,7 +84,7 @@ def test_any_photoset_answer_maps_to_a_valid_album_or_a_document_error(raw, memb
         event("DocumentError")
         return
     event("record")
-    valid(record, "container")
+    assert_valid_record(record)
 
 
 @FUZZ
@@ -102,4 +93,4 @@ def test_any_collection_tree_maps_to_valid_collections(nodes):
     found = list(fr.collections(nodes))
     event(f"{min(len(found), 3)}+ collections")
     for record in found:
-        valid(record, "container")
+        assert_valid_record(record)

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from local_helpers import flip_doc, go_json, make_item, make_source, photo_meta
@@ -25,7 +24,8 @@ from migrator_local.albums import sidecar_json
 
 from migrator import Container
 from migrator.errors import DocumentError
-from migrator.records import dumps, json_schema
+from migrator.records import dumps
+from migrator.testing import assert_valid_record
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))  # raise it for a long hunt
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -41,7 +41,6 @@ SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.sampled_from([10
 JUNK = st.recursive(SCALARS, lambda inner: st.one_of(
     st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=4), inner, max_size=6)),
     max_leaves=8)
-VALIDATORS = {kind: jsonschema.Draft202012Validator(json_schema(kind)) for kind in ("document", "container")}
 PHOTO = b"photo bytes"
 CONTROL = {"mem": ("mem", "2"), "ipernity": ("ipernity", "102"), "flickr": ("flickr", "202")}  # always intact
 
@@ -79,15 +78,10 @@ def replay(root: Path, fuzzed: tuple[str, str], files: int) -> None:
             event(f"{role}: DocumentError")
             continue
         event(f"{role}: record")
-        check(item.document, "document")
+        assert_valid_record(item.document)
     for container in containers:
-        check(container, "container")
+        assert_valid_record(container)
 
-
-def check(record: Any, kind: str) -> None:
-    data = record.to_json()
-    VALIDATORS[kind].validate(data)
-    json.dumps(data, ensure_ascii=False).encode("utf-8")  # what every sink writes
 
 
 def in_folder(build: Callable[[Path], None], fuzzed: tuple[str, str], files: int) -> None:

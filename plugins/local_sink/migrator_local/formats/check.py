@@ -77,6 +77,11 @@ def _no_constant(name: str) -> Any:
 
 def unwritable(value: Any) -> str | None:
     """What in `value` no sink could write back: a lone surrogate (not UTF-8) or an infinite number."""
+    try:  # the usual case, at C speed: the walk below only says what is wrong
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        return None
+    except (ValueError, UnicodeEncodeError):
+        pass
     stack = [value]
     while stack:
         item = stack.pop()
