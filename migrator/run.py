@@ -166,7 +166,6 @@ class Runner:
 
     # -- public ---------------------------------------------------------------------------------
     def run(self) -> Report:
-        self._started = time.monotonic()
         self._working = True
         try:
             for plugin in (self.source, *self.sinks):
