@@ -225,7 +225,7 @@ class Download:
         self._lock = threading.Lock()
 
     def __call__(self) -> IO[bytes]:
-        return retrying(self._get, self._classify, self._give_up, self._remaining(), self._sleep)
+        return retrying(self._get, http_trouble, self._give_up, self._remaining(), self._sleep)
 
     def _remaining(self) -> RetryPolicy:
         with self._lock:
@@ -262,9 +262,6 @@ class Download:
         if self._failure():
             return DocumentError(f"{message}; failed {self.failures} times, giving up for this run")
         return TransientError(message)
-
-    def _classify(self, exc: Exception) -> Again | None:
-        return http_trouble(exc)
 
     def _give_up(self, exc: Exception) -> MigratorError:
         what = f"HTTP {exc.response.status_code}" if isinstance(exc, requests.HTTPError) and exc.response is not None \

@@ -21,16 +21,13 @@ from migrator import Context, StoredRecord
 from migrator.errors import AnswerLost, DocumentError, SkipDocument, TransientError
 
 from .client import FlickrCallError, FlickrClient
+from .flickr_records import text
 
 RESTORE_HINT = "to upload it again: rerun with -o flickr.restore_deleted=true"
 
 
 def set_title(title: str) -> str:
     return title or "untitled"
-
-
-def text(value: Any) -> str:
-    return str(value.get("_content", "")) if isinstance(value, dict) else str(value or "")
 
 
 class Photosets:
