@@ -4,9 +4,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .api import Context, Sink, Source, Stored, StoredRecord  # noqa: E402
 from .hookspecs import hookimpl  # noqa: E402
 from .options import Option  # noqa: E402
-from .plugin import Context, Sink, Source, Stored, StoredRecord  # noqa: E402
 from .records import (  # noqa: E402
     AlbumRef,
     Comment,

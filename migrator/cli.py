@@ -20,11 +20,11 @@ import click
 
 from . import __version__
 from . import options as opts
+from .api import Context, Sink, Source
 from .errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MigratorError, UsageError
 from .interrupts import Interrupts, only_note
-from .plugin import Context, Sink, Source
-from .plugins import Registered, Registry, load
 from .progress import Progress
+from .registry import Registered, Registry, load
 from .run import Report, Runner, RunOptions, describe
 from .state import RunLock, StateStore, default_path
 from .tokens import config_dir
@@ -376,7 +376,7 @@ def auth(plugin: str, overrides: tuple[str, ...], config_file: Path | None, verb
 
 def _has_authorize(cls: type) -> bool:
     """Whether the class (or a base of its own) overrides the default `authorize`, which only refuses."""
-    from .plugin import _Plugin
+    from .api import _Plugin
 
     return cls.authorize.__func__ is not _Plugin.authorize.__func__
 

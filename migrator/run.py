@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
+from .api import Sink, Source, Stored, StoredRecord
 from .checkpoints import checkpoint
 from .errors import (
     EXIT_BUG,
@@ -32,7 +33,6 @@ from .errors import (
     SkipDocument,
     TransientError,
 )
-from .plugin import Sink, Source, Stored, StoredRecord
 from .progress import Progress, human_bytes
 from .records import Container, Document, Entry, Item
 from .state import StateStore

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .api import StoredRecord
 from .checkpoints import checkpoint
 from .errors import UsageError
-from .plugin import StoredRecord
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (

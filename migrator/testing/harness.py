@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import options as opts
+from ..api import Context, Sink, Source, Stored, StoredRecord
 from ..errors import DocumentError, SkipDocument
-from ..plugin import Context, Sink, Source, Stored, StoredRecord
-from ..plugins import load
 from ..records import Container, Entry, Item
+from ..registry import load
 from ..run import fingerprint
 from ..state import StateStore
 

@@ -10,8 +10,8 @@ from typing import Any, ClassVar
 
 import pytest
 
+from ..api import Sink, Stored
 from ..errors import DocumentError, MigratorError, SkipDocument
-from ..plugin import Sink, Stored
 from ..records import AlbumRef, Container, Document, Item
 from . import samples
 from .base import Conformance

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from ..plugin import Source
+from ..api import Source
 from ..records import CHUNK, MEDIA, Container, Document, Entry, Item, Original, dumps, json_schema
 from .base import Conformance
 from .harness import Harness, plugin_class

@@ -12,8 +12,8 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
+from .api import Sink, Source
 from .errors import UsageError
-from .plugin import Sink, Source
 
 GROUP = "migrator"
 
