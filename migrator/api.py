@@ -32,6 +32,7 @@ class Stored:
     sha256: str | None = None
     data: dict[str, Any] = field(default_factory=dict)  # anything the sink wants back next time
     warnings: list[str] = field(default_factory=list)  # stored, but with a flagged fallback
+    local_copy: Path | None = None  # a complete copy of the original on this disk: later sinks read it
 
 
 @dataclass
@@ -51,6 +52,7 @@ class StoredRecord:
     data: dict[str, Any] = field(default_factory=dict)
     attempts: int = 0
     last_error: str | None = None
+    local_copy: str | None = None  # the Stored.local_copy of the last success, offered to later sinks
 
     @property
     def done(self) -> bool:
@@ -183,6 +185,11 @@ class _Plugin:
     def close(self) -> None:
         """Release resources; called once, even after a failure."""
 
+    def location(self) -> str | None:
+        """Where a person can look at this instance's results (a folder, a web address), for the message
+        that ends a `--sandbox` run; None when there is nothing to show."""
+        return None
+
     @classmethod
     def sandbox(cls, workdir: Path) -> contextlib.AbstractContextManager[dict[str, Any]] | None:
         """A context that starts this service's emulator and yields option values pointing at it."""
@@ -212,11 +219,12 @@ class Sink(_Plugin):
     """Stores documents and containers somewhere. `store` may be called from several threads."""
 
     def store(self, item: Item, previous: StoredRecord | None) -> Stored:
-        """Store one document; raise SkipDocument to refuse it for good, DocumentError to fail it."""
-        raise NotImplementedError
+        """Store one document; raise SkipDocument to refuse it for good, DocumentError to fail it.
 
-    def reuse(self, item: Item, previous: StoredRecord) -> None:
-        """The document is unchanged here: offer the stored file to later sinks (`original.stored_at`)."""
+        A sink that leaves a complete copy of the original on this disk says where in `Stored.local_copy`:
+        the core then hands that file, instead of the source's stream, to the sinks after it (this run and,
+        while the document is unchanged, later runs)."""
+        raise NotImplementedError
 
     def store_container(self, container: Container, previous: StoredRecord | None) -> Stored:
         """Store an album, collection or folder."""

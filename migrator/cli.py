@@ -11,7 +11,6 @@ import sys
 import tempfile
 import threading
 import traceback
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,11 +19,11 @@ import click
 
 from . import __version__
 from . import options as opts
-from .api import Context, Sink, Source
+from .api import Sink, Source
 from .errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MigratorError, UsageError
 from .interrupts import Interrupts, only_note
 from .progress import Progress
-from .registry import Registered, Registry, load
+from .registry import Registered, Registry, build, load
 from .run import Report, Runner, RunOptions, describe
 from .state import RunLock, StateStore, default_path
 from .tokens import config_dir
@@ -257,11 +256,8 @@ def _start_sandbox(stack: contextlib.ExitStack, registered: Registered, role: st
 
 def _instantiate(registered: Registered, role: str, values: dict[str, Any], config: dict[str, Any],
                  progress: Progress, workdir: Path | None, dry_run: bool) -> Source | Sink:
-    cls = registered.cls
-    settings = opts.resolve(registered.name, cls.options, values, config.get(registered.name, {}))
-    context = Context(registered.name, role, dry_run=dry_run, config_dir=config_dir(),
-                      workdir=workdir or Path(tempfile.gettempdir()), calls=Counter(), progress=progress)
-    return cls(settings, context)
+    return build(registered.cls, role, values, config.get(registered.name, {}), config_dir=config_dir(),
+                 workdir=workdir or Path(tempfile.gettempdir()), dry_run=dry_run, progress=progress)
 
 
 def _config(reg: Registry, config_file: Path | None) -> dict[str, Any]:
@@ -308,9 +304,8 @@ def _tell(report: Report, progress: Progress, workdir: Path | None = None, insta
     if not progress.quiet or code != EXIT_OK:
         click.echo(report.summary_line(), err=progress.quiet)
     if workdir is not None and not progress.quiet:
-        local = [i for i in instances or [] if i.context.name == "local"]
-        where = f"{local[0].config.get('path')}" if local else str(workdir)
-        click.echo(f"sandbox run: results in {where} (state in {workdir})")
+        places = [place for i in (instances or [])[1:] if (place := i.location())]
+        click.echo(f"sandbox run: results in {', '.join(places) or workdir} (state in {workdir})")
     if report.failed and code != EXIT_OK and not report.stopped and not report.error:
         click.echo(f"{len(report.failed)} failed: see the errors above or `migrator status`; "
                    "rerun the same command to retry them", err=True)
@@ -369,9 +364,9 @@ def auth(plugin: str, overrides: tuple[str, ...], config_file: Path | None, verb
     registered = usable[0]
     config = _config(reg, config_file)
     cli_values = _cli_values(reg, overrides)
-    settings = opts.resolve(plugin, registered.cls.options, cli_values.get(plugin, {}), config.get(plugin, {}))
-    context = Context(plugin, registered.kind, config_dir=config_dir())
-    registered.cls.authorize(settings, context)
+    instance = build(registered.cls, registered.kind, cli_values.get(plugin, {}), config.get(plugin, {}),
+                     config_dir=config_dir(), workdir=Path.cwd())
+    registered.cls.authorize(instance.config, instance.context)
 
 
 def _has_authorize(cls: type) -> bool:

@@ -66,7 +66,5 @@ class SkipDocument(MigratorError):
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = UsageError.exit_code
-EXIT_AUTH = AuthorizationNeeded.exit_code
-EXIT_STOPPED = ServiceStopped.exit_code
 EXIT_INTERRUPTED = 130
 EXIT_BUG = 70  # sysexits' EX_SOFTWARE: an internal error, distinct from every expected failure's code

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import pluggy
+
+if TYPE_CHECKING:  # the hooks' argument types; importing them at run time would be circular
+    from .api import Stored
+    from .records import Document, Entry
 
 hookspec = pluggy.HookspecMarker("migrator")
 hookimpl = pluggy.HookimplMarker("migrator")
@@ -28,20 +32,25 @@ def register_commands(cli: click.Group) -> None:
 
 
 @hookspec
-def document_migrated(document: Any, sink: str, outcome: Any) -> None:
-    """A sink confirmed it stored (or already had) a document."""
+def document_migrated(document: Document, sink: str, outcome: Stored) -> None:
+    """A sink confirmed it stored (or already had) a document; `outcome.status` is the one the run counts."""
 
 
 @hookspec
-def document_skipped(document: Any, sink: str, reason: str) -> None:
+def document_skipped(document: Document, sink: str, reason: str) -> None:
     """A sink finally skipped a document (it can never take it)."""
 
 
 @hookspec
-def document_failed(document: Any, sink: str | None, reason: str) -> None:
-    """A document failed; a rerun will retry it. `document` may be an Entry when loading failed."""
+def document_failed(document: Document, sink: str, reason: str) -> None:
+    """A sink failed a document; a rerun will retry it."""
 
 
 @hookspec
-def run_finished(report: dict) -> None:
+def load_failed(entry: Entry, reason: str) -> None:
+    """The source could not load a listed entry (so no sink saw it); a rerun will retry it."""
+
+
+@hookspec
+def run_finished(report: dict[str, Any]) -> None:
     """The run ended; `report` is the JSON-able summary that `--report` writes."""

@@ -1,7 +1,13 @@
 """Typed plugin options and where their values come from.
 
-Precedence, highest first: `-o NAME.KEY=VALUE`, environment `MIGRATOR_<NAME>_<KEY>` (then any
-service-specific aliases an option declares, e.g. `IPERNITY_API_KEY`), the TOML config file, the default.
+A plugin name has one table of options, whatever the role: the source and the sink registered under one
+name declare a shared key identically (`check_tables`), so `[local] path = ...` means one thing. A value
+can still be given for one role only, for `migrator run local local` and the like: `-o NAME.ROLE.KEY=VALUE`
+or a `[NAME.ROLE]` table in the config file (ROLE is `source` or `sink`).
+
+Precedence, highest first: `-o NAME.ROLE.KEY`, `-o NAME.KEY`, environment `MIGRATOR_<NAME>_<KEY>` (then
+any service-specific aliases an option declares, e.g. `IPERNITY_API_KEY`), the config file's
+`[NAME.ROLE]`, its `[NAME]`, the default.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import Any
 
 from .errors import UsageError
 
+ROLES = ("source", "sink")
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off"}
 
@@ -30,12 +37,15 @@ class Option:
     secret: bool = False
     env: tuple[str, ...] = ()  # extra environment names, lowest after MIGRATOR_<NAME>_<KEY>
     choices: tuple[str, ...] = ()
+    required: bool = False  # the core refuses to start without a value
+    min: float | None = None  # inclusive bounds of an int or float
+    max: float | None = None
 
     def describe(self) -> dict[str, Any]:
         default = "***" if self.secret and self.default else self.default
         return {"name": self.name, "type": self.type.__name__, "default": _jsonable(default),
                 "help": self.help, "secret": self.secret, "env": list(self.env),
-                "choices": list(self.choices)}
+                "choices": list(self.choices), "required": self.required, "min": self.min, "max": self.max}
 
     def convert(self, value: Any, plugin: str, origin: str) -> Any:
         """The value as this option's type, or a UsageError naming plugin, key and origin."""
@@ -46,7 +56,24 @@ class Option:
             raise UsageError(f"{where}: {value!r} is not a valid {self.type.__name__}") from None
         if self.choices and converted not in self.choices:
             raise UsageError(f"{where}: {value!r} is not one of {', '.join(self.choices)}")
+        if converted is not None and not self._in_range(converted):
+            raise UsageError(f"{where}: {value!r} is out of range ({self._range()})")
         return converted
+
+    def _in_range(self, value: Any) -> bool:
+        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+
+    def _range(self) -> str:
+        if self.max is None:
+            return f"at least {self.min:g}"
+        if self.min is None:
+            return f"at most {self.max:g}"
+        return f"{self.min:g} to {self.max:g}"
+
+    def missing(self, plugin: str) -> UsageError:
+        return UsageError(f"option {plugin}.{self.name} is required: give it with -o {plugin}.{self.name}=VALUE, "
+                          f"${env_name(plugin, self.name)}, or `{self.name} = ...` under [{plugin}] in the "
+                          "config file")
 
     def _convert(self, value: Any) -> Any:
         if value is None:
@@ -83,17 +110,21 @@ def env_name(plugin: str, key: str) -> str:
     return f"MIGRATOR_{plugin}_{key}".upper().replace("-", "_").replace(".", "_")
 
 
-def parse_overrides(pairs: tuple[str, ...] | list[str]) -> dict[str, dict[str, str]]:
-    """`-o NAME.KEY=VALUE` pairs as {name: {key: value}}."""
-    result: dict[str, dict[str, str]] = {}
+def parse_overrides(pairs: tuple[str, ...] | list[str]) -> dict[str, dict[str, Any]]:
+    """`-o NAME.KEY=VALUE` and `-o NAME.ROLE.KEY=VALUE` pairs, shaped like the config file:
+    {name: {key: value, role: {key: value}}}."""
+    result: dict[str, dict[str, Any]] = {}
     for pair in pairs:
         target, sep, value = pair.partition("=")
-        plugin, dot, key = target.partition(".")
-        if not sep or not dot or not plugin or not key:
-            raise UsageError(f"-o {pair!r}: expected PLUGIN.KEY=VALUE, e.g. -o local.path=~/Backup")
-        result.setdefault(plugin, {})[key] = value
+        parts = target.split(".")
+        if not sep or len(parts) not in (2, 3) or not all(parts) or (len(parts) == 3 and parts[1] not in ROLES):
+            raise UsageError(f"-o {pair!r}: expected PLUGIN.KEY=VALUE or PLUGIN.ROLE.KEY=VALUE (ROLE: source "
+                             "or sink), e.g. -o local.path=~/Backup")
+        table = result.setdefault(parts[0], {})
+        if len(parts) == 3:
+            table = table.setdefault(parts[1], {})
+        table[parts[-1]] = value
     return result
-
 
 def load_config(path: Path, explicit: bool) -> dict[str, dict[str, Any]]:
     """The TOML config as {plugin: {key: value}}; a missing default file is simply empty."""
@@ -119,34 +150,64 @@ def validate_names(given: Mapping[str, Mapping[str, Any]], known: Mapping[str, s
         if plugin not in known:
             names = ", ".join(sorted(known)) or "none installed"
             raise UsageError(f"{origin}: unknown plugin {plugin!r} (known: {names})")
-        for key in values:
+        for key, value in values.items():
+            if key in ROLES and isinstance(value, Mapping):
+                validate_names({plugin: {k: v for k, v in value.items() if k not in ROLES}}, known, origin)
+                continue
             if key not in known[plugin]:
                 keys = ", ".join(sorted(known[plugin])) or "none"
                 raise UsageError(f"{origin}: plugin {plugin!r} has no option {key!r} (its options: {keys})")
 
 
+def check_tables(name: str, declared: list[list[Option]]) -> None:
+    """The classes registered under one name share one option table: a key declared twice must be the same
+    option (else a config value valid for one role would break the other). Raises TypeError."""
+    seen: dict[str, Option] = {}
+    for options in declared:
+        for option in options:
+            if option.name in ROLES:
+                raise TypeError(f"{name}: an option cannot be called {option.name!r} (it names a role)")
+            if _meaning(seen.setdefault(option.name, option)) != _meaning(option):
+                raise TypeError(f"{name}: option {option.name!r} is declared twice with different meanings "
+                                "(type, default, choices or range): one key must mean one thing")
+
+
+def _meaning(option: Option) -> tuple:
+    """What a value of the option means; the help text may differ per role."""
+    return (option.type, option.default, option.secret, option.env, option.choices, option.required,
+            option.min, option.max)
+
+
 def resolve(plugin: str, options: list[Option], overrides: Mapping[str, Any], config: Mapping[str, Any],
-            environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Each option's value by precedence: -o, MIGRATOR_ env, alias env, config file, default."""
+            environ: Mapping[str, str] | None = None, role: str | None = None) -> dict[str, Any]:
+    """Each option's value by precedence (see the module's docstring); a required option without one is a
+    UsageError."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     for option in options:
-        if option.name in overrides:
-            values[option.name] = option.convert(overrides[option.name], plugin, "-o")
-            continue
-        for name in (env_name(plugin, option.name), *option.env):
-            if environ.get(name, "") != "":
-                values[option.name] = option.convert(environ[name], plugin, f"${name}")
-                break
-        else:
-            if option.name in config:
-                values[option.name] = option.convert(config[option.name], plugin, "config file")
-            else:
-                values[option.name] = option.default
+        value = _lookup(plugin, option, overrides, config, environ, role)
+        if value is None and option.required:
+            raise option.missing(plugin)
+        values[option.name] = value
     return values
 
 
-def masked(options: list[Option], values: Mapping[str, Any]) -> dict[str, Any]:
-    """Values safe to print: secrets replaced by *** when set."""
-    secret = {o.name for o in options if o.secret}
-    return {k: ("***" if k in secret and v else _jsonable(v)) for k, v in values.items()}
+def _lookup(plugin: str, option: Option, overrides: Mapping[str, Any], config: Mapping[str, Any],
+            environ: Mapping[str, str], role: str | None) -> Any:
+    for table, origin in _layers(overrides, role, "-o"):
+        if option.name in table:
+            return option.convert(table[option.name], plugin, origin)
+    for name in (env_name(plugin, option.name), *option.env):
+        if environ.get(name, "") != "":
+            return option.convert(environ[name], plugin, f"${name}")
+    for table, origin in _layers(config, role, "config file"):
+        if option.name in table:
+            return option.convert(table[option.name], plugin, origin)
+    return option.default
+
+
+def _layers(values: Mapping[str, Any], role: str | None, origin: str) -> list[tuple[Mapping[str, Any], str]]:
+    """The role's own table first, then the plugin-wide one."""
+    own = values.get(role) if role else None
+    layers = [(own, f"{origin}, {role} only")] if isinstance(own, Mapping) else []
+    return [*layers, (values, origin)]

@@ -19,7 +19,6 @@ from .errors import IntegrityError
 
 SCHEMA_VERSION = 1
 MEDIA = ("photo", "video", "audio", "other")
-GRANULARITIES = ("second", "day", "month", "year", "circa")
 Media = Literal["photo", "video", "audio", "other"]
 CHUNK = 1 << 16
 
@@ -231,8 +230,8 @@ class VerifyingReader:
 class Original:
     """The bytes of a document's original, handed out as a fresh chunked stream on each `open()`.
 
-    The first sink that stores the bytes on disk calls `stored_at(path)`; later sinks then read that
-    file instead of fetching from the network again.
+    Once a sink confirms a complete copy on this disk (`Stored.local_copy`), the core calls `read_from`:
+    later sinks then read that file instead of fetching from the network again.
     """
 
     def __init__(self, opener: Callable[[], IO[bytes]], label: str, size: int | None = None,
@@ -254,7 +253,7 @@ class Original:
         raw = open(self.path, "rb") if self.path else self._opener()
         return VerifyingReader(raw, self.label, self.size, self.md5, self.sha256)
 
-    def stored_at(self, path: Path, sha256: str | None = None) -> None:
+    def read_from(self, path: Path, sha256: str | None = None) -> None:
         self.path = Path(path)
         if sha256:
             self.sha256 = sha256

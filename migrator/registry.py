@@ -5,17 +5,22 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pluggy
 
 from . import hookspecs
-from .api import Sink, Source
+from . import options as opts
+from .api import Context, Sink, Source
 from .errors import UsageError
 
 GROUP = "migrator"
+P = TypeVar("P", Source, Sink)
 
 
 @dataclass
@@ -58,10 +63,21 @@ class Registry:
         return table[name]
 
     def option_names(self) -> dict[str, set[str]]:
+        """Every plugin name's one table of option keys (its source's and its sink's together)."""
         names: dict[str, set[str]] = {}
         for reg in self.all():
             names.setdefault(reg.name, set()).update(o.name for o in reg.cls.options)
         return names
+
+    def _check_option_tables(self) -> None:
+        """A name whose source and sink give one key two meanings is refused, both roles: a config file
+        valid for one would break the other."""
+        for name in sorted(set(self.sources) & set(self.sinks)):
+            try:
+                opts.check_tables(name, [self.sources[name].cls.options, self.sinks[name].cls.options])
+            except TypeError as exc:
+                self.failures.append((self.sources[name].plugin, str(exc)))
+                del self.sources[name], self.sinks[name]
 
 
 def _selected() -> set[str] | None:
@@ -103,6 +119,7 @@ def _collect(registry: Registry, dists: dict[str, tuple[str, str]]) -> None:
         _call(registry, impl, "register_sources", "source", registry.sources, Source, dists)
     for impl in registry.pm.hook.register_sinks.get_hookimpls():
         _call(registry, impl, "register_sinks", "sink", registry.sinks, Sink, dists)
+    registry._check_option_tables()
 
 
 def _call(registry: Registry, impl: Any, hook: str, kind: str, table: dict[str, Registered], base: type,
@@ -123,3 +140,19 @@ def _call(registry: Registry, impl: Any, hook: str, kind: str, table: dict[str, 
 
 def _module_version(module: Any) -> str:
     return str(getattr(module, "__version__", getattr(sys.modules.get("migrator"), "__version__", "?")))
+
+
+def build(cls: type[P], role: str, overrides: Mapping[str, Any], config: Mapping[str, Any], *,
+          config_dir: Path, workdir: Path, dry_run: bool = False, progress: Any = None,
+          environ: Mapping[str, str] | None = None) -> P:
+    """A source or sink as every command builds it: options resolved for its role (-o, environment,
+    config file, default), and a fresh Context."""
+    settings = opts.resolve(cls.name, cls.options, overrides, config, environ=environ, role=role)
+    return cls(settings, new_context(cls.name, role, config_dir=config_dir, workdir=workdir, dry_run=dry_run,
+                                     progress=progress))
+
+
+def new_context(name: str, role: str, *, config_dir: Path, workdir: Path, dry_run: bool = False,
+                progress: Any = None) -> Context:
+    return Context(name, role, dry_run=dry_run, config_dir=config_dir, workdir=workdir, calls=Counter(),
+                   progress=progress)

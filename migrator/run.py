@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
 
 from .api import Sink, Source, Stored, StoredRecord
@@ -32,6 +33,7 @@ from .errors import (
     ServiceStopped,
     SkipDocument,
     TransientError,
+    UsageError,
 )
 from .progress import Progress, human_bytes
 from .records import Container, Document, Entry, Item
@@ -116,6 +118,71 @@ def _locate(exc: BaseException, where: str) -> None:
 def fingerprint(record: Document | Container) -> str:
     text = json.dumps(record.to_json(), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def counted_status(stored: Stored, previous: StoredRecord | None) -> str:
+    """The status a run counts: "new" over a record that was done counts as "updated"."""
+    status = stored.status if stored.status in ("new", "updated", "unchanged") else "new"
+    return "updated" if status == "new" and previous is not None and previous.status == "done" else status
+
+
+def check_stored(stored: Any, where: str) -> Stored:
+    """A sink's confirmation as the state can keep it; anything else is the plugin's bug (TypeError)."""
+    if not isinstance(stored, Stored):
+        raise TypeError(f"{where} returned {stored!r}, not a migrator.Stored")
+    if not isinstance(stored.ref, str) or stored.status not in ("new", "updated", "unchanged"):
+        raise TypeError(f"{where}: Stored.ref must be a str and Stored.status new, updated or unchanged "
+                        f"(got {stored.ref!r}, {stored.status!r})")
+    if not all(isinstance(w, str) for w in stored.warnings):
+        raise TypeError(f"{where}: Stored.warnings must be strings")
+    try:
+        json.dumps(stored.data)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{where}: Stored.data is not JSON-able ({exc}); the state keeps it as JSON") from None
+    return stored
+
+
+def deliver(state: StateStore, sink: Sink, account: str, record: Document | Container,
+            previous: StoredRecord | None, attempt: Callable[[], Stored],
+            call: Callable[[Callable[[], Stored]], Stored] = lambda fn: fn(),
+            updated_at: str | None = None) -> Stored:
+    """One record through one sink, the way every run does it: `attempt` (the sink's store or
+    store_container, through `call`, which may retry) then the outcome marked in the state. A final skip or
+    a failure is marked and raised; a success comes back with the status the run counts."""
+    kind, name, fp = getattr(record, "kind", "document"), sink.context.name, fingerprint(record)
+    where = f"{name}.store" if kind == "document" else f"{name}.store_container"
+    try:
+        checkpoint(f"run:{'store' if kind == 'document' else 'container'}:{name}")
+        stored = check_stored(call(attempt), where)
+        checkpoint(f"run:{'stored' if kind == 'document' else 'container-stored'}:{name}")
+    except SkipDocument as exc:
+        state.mark(kind, record.source, record.id, name, account, "skipped", title=record.title,
+                   updated_at=updated_at if kind == "document" else None, fingerprint=fp, error=str(exc))
+        raise
+    except DocumentError as exc:
+        state.mark(kind, record.source, record.id, name, account, "failed", title=record.title, error=str(exc))
+        raise
+    copy = str(stored.local_copy) if stored.local_copy is not None else None
+    state.mark(kind, record.source, record.id, name, account, "done", title=record.title, ref=stored.ref,
+               size=stored.size if kind == "document" else None, sha256=stored.sha256 if kind == "document" else None,
+               updated_at=updated_at if kind == "document" else record.updated_at, fingerprint=fp,
+               data=stored.data, local_copy=copy)
+    if kind == "document":
+        checkpoint(f"run:marked:{name}")
+    return Stored(stored.ref, counted_status(stored, previous), stored.size, stored.sha256, stored.data,
+                  stored.warnings, stored.local_copy)
+
+
+def offer_copy(item: Item, path: str | Path | None, sha256: str | None) -> None:
+    """Later sinks read the original from a sink's complete copy on this disk, when it is still there."""
+    if item.original is None or not path:
+        return
+    try:
+        size = Path(path).stat().st_size
+    except OSError:
+        return  # moved or deleted since: the source's stream it is
+    if item.original.size is None or size == item.original.size:
+        item.original.read_from(Path(path), sha256)
 
 
 class _Bookmarks:
@@ -237,6 +304,11 @@ class Runner:
         self.accounts = [sink.account() for sink in self.sinks]
         self.chain = f"{self.source.context.name}@{src_account}>" + "+".join(
             f"{s.context.name}@{a}" for s, a in zip(self.sinks, self.accounts))
+        for sink, account in zip(self.sinks, self.accounts):
+            if sink.context.name == self.source.context.name and account == src_account:
+                name = sink.context.name
+                raise UsageError(f"{name} would read and write the same place ({account}); give each role its "
+                                 f"own settings, e.g. -o {name}.source.KEY=... and -o {name}.sink.KEY=...")
         self.source.context.bind(self.store, src_account, self.chain)
         for sink, account in zip(self.sinks, self.accounts):
             sink.context.bind(self.store, account, self.chain)
@@ -376,6 +448,7 @@ class Runner:
                 self.store.mark("document", entry.source, entry.id, sink.context.name, account, "failed",
                                 title=entry.title, error=str(exc))
             self._failed(entry, None, str(exc), title=entry.title)
+            self._hook("load_failed", entry=entry, reason=str(exc))
             self.progress.advance()
             return
         except (ServiceStopped, AuthorizationNeeded) as exc:
@@ -399,29 +472,25 @@ class Runner:
         for sink, account, prev in zip(self.sinks, self.accounts, previous):
             name = sink.context.name
             if prev is not None and prev.status == "done" and prev.fingerprint == fp:
-                sink.reuse(item, prev)
+                offer_copy(item, prev.local_copy, prev.sha256)
                 self.store.mark("document", doc.source, doc.id, name, account, "done", title=doc.title,
                                 ref=prev.ref, size=prev.size, sha256=prev.sha256, updated_at=updated_at,
-                                fingerprint=fp, data=prev.data)
+                                fingerprint=fp, data=prev.data, local_copy=prev.local_copy)
                 statuses.append("unchanged")
                 continue
             if prev is not None and prev.status == "skipped" and prev.fingerprint == fp:
                 statuses.append("skipped")
                 continue
             try:
-                checkpoint(f"run:store:{name}")
-                stored = self._retry(partial(sink.store, item, prev))
-                checkpoint(f"run:stored:{name}")
+                stored = deliver(self.store, sink, account, doc, prev, partial(sink.store, item, prev),
+                                 self._retry, updated_at)
             except SkipDocument as exc:
-                self.store.mark("document", doc.source, doc.id, name, account, "skipped", title=doc.title,
-                                updated_at=updated_at, fingerprint=fp, error=str(exc))
                 self._skipped(doc, name, str(exc))
                 statuses.append("skipped")
                 continue
             except DocumentError as exc:
-                self.store.mark("document", doc.source, doc.id, name, account, "failed", title=doc.title,
-                                error=str(exc))
                 self._failed(entry, name, str(exc), title=doc.title)
+                self._hook("document_failed", document=doc, sink=name, reason=str(exc))
                 statuses.append("failed")
                 continue
             except (ServiceStopped, AuthorizationNeeded) as exc:
@@ -430,15 +499,9 @@ class Runner:
             except Exception as exc:  # not an expected failure: the run stops
                 self._unexpected(exc, f"{doc.key} {doc.title[:60]!r} → {name}")
                 raise
-            status = stored.status if stored.status in ("new", "updated", "unchanged") else "new"
-            if status == "new" and prev is not None and prev.status == "done":
-                status = "updated"
-            self.store.mark("document", doc.source, doc.id, name, account, "done", title=doc.title,
-                            ref=stored.ref, size=stored.size, sha256=stored.sha256, updated_at=updated_at,
-                            fingerprint=fp, data=stored.data)
-            checkpoint(f"run:marked:{name}")
-            self._migrated(doc, name, status, stored)
-            statuses.append(status)
+            offer_copy(item, stored.local_copy, stored.sha256)
+            self._migrated(doc, name, stored.status, stored)
+            statuses.append(stored.status)
         overall = self._overall(statuses)
         self._count(overall)
         self.progress.detail(f"{overall} {doc.key} {doc.title!r}")
@@ -480,23 +543,17 @@ class Runner:
         return complete
 
     def _container(self, container: Container) -> bool:
-        fp = fingerprint(container)
         previous = self._previous(container.kind, container.source, container.id)
         complete = True
         for sink, account, prev in zip(self.sinks, self.accounts, previous):
             name = sink.context.name
             try:
-                checkpoint(f"run:container:{name}")
-                stored: Stored = self._retry(partial(sink.store_container, container, prev))
-                checkpoint(f"run:container-stored:{name}")
-            except SkipDocument as exc:
-                self.store.mark(container.kind, container.source, container.id, name, account, "skipped",
-                                title=container.title, fingerprint=fp, error=str(exc))
+                stored = deliver(self.store, sink, account, container, prev,
+                                 partial(sink.store_container, container, prev), self._retry)
+            except SkipDocument:
                 self.report.containers["skipped"] += 1
                 continue
             except DocumentError as exc:
-                self.store.mark(container.kind, container.source, container.id, name, account, "failed",
-                                title=container.title, error=str(exc))
                 self.report.containers["failed"] += 1
                 self.report.failed.append({"kind": container.kind, "source": container.source,
                                            "id": container.id, "title": container.title, "sink": name,
@@ -505,12 +562,7 @@ class Runner:
                                     f"{exc} (rerun to retry)")
                 complete = False
                 continue
-            self.store.mark(container.kind, container.source, container.id, name, account, "done",
-                            title=container.title, ref=stored.ref, updated_at=container.updated_at,
-                            fingerprint=fp, data=stored.data)
-            status = "updated" if stored.status == "new" and prev is not None and prev.status == "done" \
-                else stored.status
-            self.report.containers[status] += 1
+            self.report.containers[stored.status] += 1
             for warning in stored.warnings:
                 self.report.warnings.append({"kind": container.kind, "id": container.id, "sink": name,
                                              "warning": warning})
@@ -565,7 +617,6 @@ class Runner:
                                        "reason": reason})
         where = f" → {sink}" if sink else ""
         self.progress.error(f"error: {entry.key} {title[:60]!r}{where}: {reason} (rerun to retry)")
-        self._hook("document_failed", document=entry, sink=sink, reason=reason)
 
     def _halt(self, exc: MigratorError) -> None:
         with self._lock:

@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS records (
     kind TEXT NOT NULL, source TEXT NOT NULL, id TEXT NOT NULL, sink TEXT NOT NULL, account TEXT NOT NULL,
     status TEXT NOT NULL, ref TEXT, size INTEGER, sha256 TEXT, updated_at TEXT, fingerprint TEXT,
     data TEXT NOT NULL DEFAULT '{}', attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
-    title TEXT NOT NULL DEFAULT '', changed REAL NOT NULL,
+    title TEXT NOT NULL DEFAULT '', changed REAL NOT NULL, local_copy TEXT,
     PRIMARY KEY (kind, source, id, sink, account)
 );
 CREATE TABLE IF NOT EXISTS bookmarks (chain TEXT PRIMARY KEY, value TEXT NOT NULL, changed REAL NOT NULL);
@@ -37,7 +37,9 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 """
 
-COLUMNS = "source, id, sink, account, status, ref, size, sha256, updated_at, fingerprint, data, attempts, last_error"
+COLUMNS = ("source, id, sink, account, status, ref, size, sha256, updated_at, fingerprint, data, attempts, last_error,"
+           " local_copy")
+ADDED_COLUMNS = {"local_copy": "TEXT"}  # columns later versions added to `records`: added to older stores
 
 
 def default_path() -> Path:
@@ -97,12 +99,19 @@ class StateStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+            self._add_columns()
         except sqlite3.DatabaseError as exc:
             raise UsageError(f"state store {self.path} cannot be opened: {exc}; "
                              "move it aside or pass --state FILE") from None
         except OSError as exc:
             raise UsageError(f"state store {self.path} cannot be created: {exc.strerror}") from None
         self._mutex = threading.Lock()
+
+    def _add_columns(self) -> None:
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(records)")}
+        for name, sql_type in ADDED_COLUMNS.items():
+            if name not in present:
+                self._db.execute(f"ALTER TABLE records ADD COLUMN {name} {sql_type}")
 
     def close(self) -> None:
         with self._mutex:
@@ -121,7 +130,7 @@ class StateStore:
     def mark(self, kind: str, source: str, record_id: str, sink: str, account: str, status: str, *,
              title: str = "", ref: str | None = None, size: int | None = None, sha256: str | None = None,
              updated_at: str | None = None, fingerprint: str | None = None, data: dict | None = None,
-             error: str | None = None) -> None:
+             error: str | None = None, local_copy: str | None = None) -> None:
         """Record an outcome. `failed`/`pending` keep what an earlier success stored (ref, size, hash)."""
         now = time.time()
         if status in ("failed", "pending"):
@@ -133,10 +142,10 @@ class StateStore:
             return
         self._exec(
             "INSERT OR REPLACE INTO records (kind, source, id, sink, account, status, ref, size, sha256,"
-            " updated_at, fingerprint, data, attempts, last_error, title, changed)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?)",
+            " updated_at, fingerprint, data, attempts, last_error, title, changed, local_copy)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?,?)",
             (kind, source, record_id, sink, account, status, ref, size, sha256, updated_at, fingerprint,
-             json.dumps(data or {}, sort_keys=True), error, title, now))
+             json.dumps(data or {}, sort_keys=True), error, title, now, local_copy))
 
     def records_of(self, kind: str, sink: str, account: str) -> list[StoredRecord]:
         """Everything one sink account holds of one kind (for a sink checking its copies still exist)."""
@@ -222,6 +231,6 @@ class StateStore:
 
 
 def _record(row: tuple) -> StoredRecord:
-    source, rid, sink, account, status, ref, size, sha, upd, fp, data, attempts, err = row
+    source, rid, sink, account, status, ref, size, sha, upd, fp, data, attempts, err, copy = row
     return StoredRecord(source, rid, sink, account, status, ref, size, sha, upd, fp,
-                        json.loads(data or "{}"), attempts, err)
+                        json.loads(data or "{}"), attempts, err, copy)

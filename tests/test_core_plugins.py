@@ -190,7 +190,7 @@ def test_original_stream_verifies_size_and_hash(tmp_path: Path):
             pass
     path = tmp_path / "f"
     path.write_bytes(b"abcdef")
-    good.stored_at(path)
+    good.read_from(path)
     with good.open() as stream:
         assert stream.read(100) == b"abcdef"
 

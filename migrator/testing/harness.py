@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
-from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import options as opts
 from ..api import Context, Sink, Source, Stored, StoredRecord
-from ..errors import DocumentError, SkipDocument
 from ..records import Container, Entry, Item
-from ..registry import load
-from ..run import fingerprint
+from ..registry import build, load
+from ..run import deliver, offer_copy
 from ..state import StateStore
 
 P = TypeVar("P", Source, Sink)
@@ -82,15 +80,15 @@ class Harness:
         config file), secrets remembered, a Context with its own config and work folders."""
         known = {cls.name: {o.name for o in cls.options}}
         opts.validate_names({cls.name: options}, known, f"conformance options for {cls.name}")
-        values = opts.resolve(cls.name, cls.options, options, {}, environ={})
-        self.secrets |= {str(values[o.name]) for o in cls.options
-                         if o.secret and values[o.name] is not None and len(str(values[o.name])) >= MIN_SECRET}
         for folder in ("config", "work"):
             (self.root / folder).mkdir(exist_ok=True)
-        context = Context(cls.name, role, dry_run=dry_run, config_dir=self.root / "config",
-                          workdir=self.root / "work", calls=Counter())
-        self.contexts.append(context)
-        return cls(values, context)
+        plugin = build(cls, role, options, {}, config_dir=self.root / "config", workdir=self.root / "work",
+                       dry_run=dry_run, environ={})
+        self.secrets |= {str(plugin.config[o.name]) for o in cls.options
+                         if o.secret and plugin.config[o.name] is not None
+                         and len(str(plugin.config[o.name])) >= MIN_SECRET}
+        self.contexts.append(plugin.context)
+        return plugin
 
     def open(self, plugin: P) -> P:
         """open(), account(), context.bind(): what the run loop does before the first document."""
@@ -130,57 +128,32 @@ class Harness:
         return self.state.get(kind, source, record_id, sink.context.name, self.accounts[id(sink)])
 
     def store(self, sink: Sink, item: Item) -> Stored:
-        """sink.store(item, previous) with `previous` from the state, the outcome marked as the run loop
-        does. The returned Stored's status is the one the run counts ("new" over a done record counts
-        as "updated"). Unlike the run loop this always calls store(), never reuse()."""
+        """sink.store(item, previous) with `previous` from the state, the outcome marked: the run loop's own
+        step (`deliver`). The returned Stored's status is the one the run counts ("new" over a done record
+        counts as "updated"), and its local copy is offered to whatever reads `item.original` next."""
         doc = item.document
-        name, account = sink.context.name, self.accounts[id(sink)]
         prev = self.previous(sink, "document", doc.source, doc.id)
-        try:
-            stored = self.call(sink.store, item, prev)
-        except SkipDocument as exc:
-            self.state.mark("document", doc.source, doc.id, name, account, "skipped", title=doc.title,
-                            updated_at=doc.updated_at, fingerprint=fingerprint(doc), error=str(exc))
-            raise
-        except DocumentError as exc:
-            self.state.mark("document", doc.source, doc.id, name, account, "failed", title=doc.title, error=str(exc))
-            raise
-        self._check_stored(sink, stored)
-        status = stored.status if stored.status in ("new", "updated", "unchanged") else "new"
-        if status == "new" and prev is not None and prev.status == "done":
-            status = "updated"
-        self.state.mark("document", doc.source, doc.id, name, account, "done", title=doc.title, ref=stored.ref,
-                        size=stored.size, sha256=stored.sha256, updated_at=doc.updated_at,
-                        fingerprint=fingerprint(doc), data=stored.data)
-        return Stored(stored.ref, status, stored.size, stored.sha256, stored.data, stored.warnings)
+        stored = deliver(self.state, sink, self.accounts[id(sink)], doc, prev, partial(sink.store, item, prev),
+                         self._calling(sink.store), doc.updated_at)
+        offer_copy(item, stored.local_copy, stored.sha256)
+        return stored
 
-    def reuse(self, sink: Sink, item: Item) -> None:
-        """What the run loop does for a document unchanged since the sink stored it."""
+    def unchanged(self, sink: Sink, item: Item) -> None:
+        """What the run loop does for a document unchanged since the sink stored it: no call to the sink;
+        the copy it confirmed last time is offered to later sinks."""
         doc = item.document
         prev = self.previous(sink, "document", doc.source, doc.id)
-        assert prev is not None and prev.done, f"{doc.key} was not stored before reuse()"
-        self.call(sink.reuse, item, prev)
+        assert prev is not None and prev.done, f"{doc.key} was not stored before"
+        offer_copy(item, prev.local_copy, prev.sha256)
 
     def store_container(self, sink: Sink, container: Container) -> Stored:
         """sink.store_container(container, previous), marked in the state; status counted as for documents."""
-        name, account = sink.context.name, self.accounts[id(sink)]
         prev = self.previous(sink, container.kind, container.source, container.id)
-        try:
-            stored = self.call(sink.store_container, container, prev)
-        except SkipDocument as exc:
-            self.state.mark(container.kind, container.source, container.id, name, account, "skipped",
-                            title=container.title, fingerprint=fingerprint(container), error=str(exc))
-            raise
-        except DocumentError as exc:
-            self.state.mark(container.kind, container.source, container.id, name, account, "failed",
-                            title=container.title, error=str(exc))
-            raise
-        self._check_stored(sink, stored)
-        status = "updated" if stored.status == "new" and prev is not None and prev.status == "done" else stored.status
-        self.state.mark(container.kind, container.source, container.id, name, account, "done",
-                        title=container.title, ref=stored.ref, updated_at=container.updated_at,
-                        fingerprint=fingerprint(container), data=stored.data)
-        return Stored(stored.ref, status, stored.size, stored.sha256, stored.data, stored.warnings)
+        return deliver(self.state, sink, self.accounts[id(sink)], container, prev,
+                       partial(sink.store_container, container, prev), self._calling(sink.store_container))
+
+    def _calling(self, method: Callable[..., Any]) -> Callable[[Callable[[], T]], T]:
+        return lambda attempt: self.call(attempt, what=_name(method))
 
     def finish(self, sink: Sink) -> None:
         self.call(sink.finish)
@@ -194,18 +167,6 @@ class Harness:
             raise
 
     # -- checks -------------------------------------------------------------------------------------
-    @staticmethod
-    def _check_stored(sink: Sink, stored: Any) -> None:
-        where = f"{sink.context.name}.store"
-        assert isinstance(stored, Stored), f"{where} returned {stored!r}, not a migrator.Stored"
-        assert isinstance(stored.ref, str), f"{where}: Stored.ref {stored.ref!r} is not a str"
-        assert stored.status in ("new", "updated", "unchanged"), f"{where}: unknown status {stored.status!r}"
-        try:
-            json.dumps(stored.data)
-        except (TypeError, ValueError) as exc:
-            raise AssertionError(f"{where}: Stored.data is not JSON-able ({exc}); the state keeps it as JSON") from None
-        assert all(isinstance(w, str) for w in stored.warnings), f"{where}: Stored.warnings must be strings"
-
     def assert_no_secret(self, text: str, where: str) -> None:
         for secret in self.secrets:
             assert secret not in text, f"a secret option value appears in {where}"

@@ -93,7 +93,7 @@ class _Reset:
 
 
 def _exploding() -> IO[bytes]:
-    raise AssertionError("the original was opened although the sink was only asked to reuse it")
+    raise AssertionError("the original was opened although the document was unchanged since the sink stored it")
 
 
 KINDS = {"photo": ("jpg", "image/jpeg"), "video": ("mp4", "video/mp4"), "audio": ("mp3", "audio/mpeg"),

@@ -97,7 +97,7 @@ class SinkConformance(Conformance):
                 assert stored.sha256 == hashlib.sha256(data).hexdigest(), "Stored.sha256 is not the original's"
             if original.path is not None:
                 assert Path(original.path).read_bytes() == data, \
-                    f"{name} called original.stored_at({original.path}) but that file does not hold the original"
+                    f"{name} said Stored.local_copy={original.path} but that file does not hold the original"
             back = self.read_back(sink, stored)
             assert back is None or back == data, f"{name} holds other bytes than the original under {stored.ref!r}"
             self.assert_copies(sink, it.document, 1)
@@ -120,17 +120,18 @@ class SinkConformance(Conformance):
         self.assert_stored_original(sink, harness.store(sink, it), it)
 
     def test_store_again_does_not_copy(self, make_sink: Callable[..., Sink], harness: Harness) -> None:
-        """Next run, same document: reuse() reads nothing; store() with `previous` keeps the one copy."""
+        """Next run, same document: unchanged, nothing is read from the source; store() with `previous`
+        keeps the one copy."""
         sink = make_sink()
         first = harness.store(sink, item("again-1"))
         harness.finish(sink)
         harness.close(sink)
         sink = make_sink()
         reused = item("again-1", stream="reuse-only")  # opening this original fails the test
-        harness.reuse(sink, reused)
+        harness.unchanged(sink, reused)
         if reused.original is not None and reused.original.path is not None:
             assert Path(reused.original.path).read_bytes() == reused.original.data, \
-                "reuse() offered a file (stored_at) that does not hold the original"
+                "the Stored.local_copy of the last run does not hold the original"
         for _ in range(2):
             again = harness.store(sink, item("again-1"))
             assert again.ref == first.ref, f"stored again under another ref: {first.ref!r} then {again.ref!r}"

@@ -50,7 +50,7 @@ class FileResult:
 
 
 def path_option() -> Option:
-    return Option("path", Path, None, "the backup folder (also $MIGRATOR_LOCAL_PATH)")
+    return Option("path", Path, None, "the backup folder (also $MIGRATOR_LOCAL_PATH)", required=True)
 
 
 class LocalSink(Sink):
@@ -68,10 +68,7 @@ class LocalSink(Sink):
 
     # -- lifecycle ------------------------------------------------------------------------------
     def open(self) -> None:
-        path = self.config.get("path")
-        if path is None:
-            raise UsageError("local.path is required: -o local.path=DIR (or $MIGRATOR_LOCAL_PATH)")
-        path = Path(path).expanduser()
+        path = Path(self.config["path"]).expanduser()
         if path.exists() and not path.is_dir():
             raise UsageError(f"local.path {path} exists and is not a folder")
         try:
@@ -98,6 +95,9 @@ class LocalSink(Sink):
         if self.linker.mode != "symlink":
             self.context.log.info("no symlinks on this disk: album folders use %ss", self.linker.mode)
         self.albums = Albums(self.tree, self.writer, self.linker, self.index, self.context)
+
+    def location(self) -> str | None:
+        return str(Path(self.config["path"]).expanduser())
 
     def account(self) -> str:
         tree = getattr(self, "tree", None)
@@ -139,21 +139,16 @@ class LocalSink(Sink):
         else:
             result = self._original(item, folder, place)
         created, changed = self._sidecars(folder, place.name, item, result.ext)
-        if result.ext:
-            self._set_date(folder / f"{place.name}.{result.ext}", item, result.warnings)
+        original = folder / f"{place.name}.{result.ext}" if result.ext else None
+        if original is not None:
+            self._set_date(original, item, result.warnings)
         entry = DocEntry(place.stem, result.ext, result.size, result.sha256, result.md5)
         self.index.put(doc.source, doc.id, entry)
         self.index.save(force=False)
         self.albums.sources.add(doc.source)  # its "Not in any album" folder is refreshed in finish()
         return Stored(ref=entry.ref, status=_status(result.status, created, changed), size=result.size,
-                      sha256=result.sha256, data={"stem": place.stem, "ext": result.ext}, warnings=result.warnings)
-
-    def reuse(self, item: Item, previous: StoredRecord) -> None:
-        path = self.tree.resolve(previous.ref)
-        if item.original is None or path is None or not is_file(path):
-            return
-        if previous.size is None or path.stat().st_size == previous.size:
-            item.original.stored_at(path, previous.sha256)
+                      sha256=result.sha256, data={"stem": place.stem, "ext": result.ext}, warnings=result.warnings,
+                      local_copy=original if original is not None and is_file(original) else None)
 
     def _place(self, item: Item, previous: StoredRecord | None) -> Place:
         """The name a document got when first stored (names never follow later title changes)."""
@@ -184,11 +179,10 @@ class LocalSink(Sink):
         return self._result(ext, self._download(item, folder, f"{place.name}.{ext}"), "new")
 
     def _keep(self, item: Item, path: Path, known: Known, status: str, warnings: list[str] | None = None) -> FileResult:
-        """`path` holds the original: offer it to later sinks (hashing it only if nothing knows its sha256)."""
+        """`path` holds the original (hashed only if nothing knows its sha256: later sinks verify it by it)."""
         if known.sha256 is None:
             _, md5, sha256 = digests(path)
             known = Known(known.size, md5, sha256)
-        item.original.stored_at(path, known.sha256)
         return self._result(path.suffix[1:], known, status, warnings)
 
     @staticmethod
@@ -204,10 +198,7 @@ class LocalSink(Sink):
                     self.context.add_bytes(len(chunk))
                 return Known(stream.bytes_read, stream.md5, stream.sha256)  # verified by the reader at its end
 
-        known = self.writer.write(folder, name, fill, keep)
-        if is_file(folder / name):
-            item.original.stored_at(folder / name, known.sha256)
-        return known
+        return self.writer.write(folder, name, fill, keep)
 
     def _replace(self, item: Item, folder: Path, name: str, current: Path, ext: str) -> FileResult:
         """A different original: the new one takes the name, the old one stays as `<name>.<when>.<ext>`."""

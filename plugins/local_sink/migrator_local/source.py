@@ -21,13 +21,10 @@ FORMATS: tuple[type, ...] = (OwnBackup, FlipBackup, MirrorBackup)
 class LocalSource(Source):
     name = "local"
     description = "replays a backup folder: written by the local sink, by flip or by flickrmirrorer"
-    options = [Option("path", Path, None, "the backup folder to read (also $MIGRATOR_LOCAL_PATH)")]
+    options = [Option("path", Path, None, "the backup folder to read (also $MIGRATOR_LOCAL_PATH)", required=True)]
 
     def open(self) -> None:
-        path = self.config.get("path")
-        if path is None:
-            raise UsageError("local.path is required: -o local.path=DIR (or $MIGRATOR_LOCAL_PATH)")
-        path = Path(path).expanduser()
+        path = Path(self.config["path"]).expanduser()
         if not path.is_dir():
             raise UsageError(f"local.path {path} is not a folder")
         self.tree = Tree(path)

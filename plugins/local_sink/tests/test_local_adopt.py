@@ -26,7 +26,7 @@ def test_a_flip_backup_is_adopted_without_reading_the_stream(tmp_path):
         ours = root / stored.ref
         flips = root / f"{raw['docid']}.{raw['ext']}"
         assert ours.read_bytes() == content and ours.stat().st_ino == flips.stat().st_ino
-        assert item.original.path == ours
+        assert stored.local_copy == ours
         assert json.loads(ours.with_suffix(".json").read_text())["source"] == "ipernity"
     sink.finish()
     sink.close()

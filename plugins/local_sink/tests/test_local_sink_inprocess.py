@@ -13,7 +13,7 @@ import pytest
 from local_helpers import make_item, make_sink, make_source
 from migrator_local import LocalSink
 
-from migrator import Container, Original, StoredRecord
+from migrator import Container
 from migrator.errors import DocumentError, IntegrityError, ServiceStopped
 
 
@@ -88,16 +88,13 @@ def test_no_xmp_option(tmp_path):
     assert (tmp_path / "out" / stored.ref).exists() and not list((tmp_path / "out").rglob("*.xmp"))
 
 
-def test_reuse_offers_the_stored_file_to_later_sinks(tmp_path):
+def test_the_stored_file_is_named_as_a_local_copy_for_later_sinks(tmp_path):
     sink = make_sink(tmp_path / "out")
     stored = sink.store(make_item("1"), None)
-    item = make_item("1", opener=lambda: pytest.fail("network"))
-    previous = StoredRecord("mem", "1", "local", sink.account(), "done", ref=stored.ref, size=stored.size,
-                            sha256=stored.sha256, data=stored.data)
-    sink.reuse(item, previous)
-    assert item.original.path == tmp_path / "out" / stored.ref and item.original.sha256 == stored.sha256
-    with item.original.open() as stream:
-        assert stream.read() == b"photo bytes"
+    assert stored.local_copy == tmp_path / "out" / stored.ref
+    assert stored.local_copy.read_bytes() == b"photo bytes"
+    again = sink.store(make_item("1", opener=lambda: pytest.fail("network")), None)
+    assert again.local_copy == stored.local_copy and again.sha256 == stored.sha256
 
 
 def test_a_second_store_with_the_same_bytes_rewrites_nothing(tmp_path):
@@ -158,14 +155,6 @@ def test_a_member_missing_from_the_backup_is_reported(tmp_path):
 def test_sandbox_points_into_the_workdir(tmp_path):
     with LocalSink.sandbox(tmp_path) as values:
         assert values == {"path": str(tmp_path / "backup")}
-
-
-def test_original_from_file_is_offered_after_storing(tmp_path):
-    sink = make_sink(tmp_path / "out")
-    item = make_item("1")
-    stored = sink.store(item, None)
-    assert item.original.path == tmp_path / "out" / stored.ref
-    assert isinstance(item.original, Original) and item.original.sha256 == stored.sha256
 
 
 def test_several_sources_share_a_folder_without_collisions(tmp_path):
