@@ -194,18 +194,11 @@ def test_dry_run_after_a_run_lists_only_the_rest(cli, data, home):
     assert (home / "state.sqlite3").stat().st_mtime_ns == before
 
 
-def test_limit_then_plain_rerun_completes(cli, data, home):
+@pytest.mark.parametrize(("first", "code"), [(("--limit", "2"), 0), (("-o", "folder.raise_after=2"), 70)],
+                         ids=["limit", "unexpected-sink-error"])
+def test_a_partial_run_marks_only_what_it_did_and_a_plain_rerun_completes(cli, data, home, first, code):
     out = home / "out"
-    assert run(cli, data, out, "--limit", "2").returncode == 0
-    assert done_ids(home / "state.sqlite3") == {"1", "2"}
-    assert run(cli, data, out).returncode == 0
-    assert done_ids(home / "state.sqlite3") == {"1", "2", "3", "4", "5"}
-
-
-def test_unexpected_sink_error_marks_nothing_undone_as_done(cli, data, home):
-    out = home / "out"
-    result = run(cli, data, out, "-o", "folder.raise_after=2")
-    assert result.returncode != 0
+    assert run(cli, data, out, *first).returncode == code
     assert done_ids(home / "state.sqlite3") == {"1", "2"}
     assert run(cli, data, out).returncode == 0
     assert done_ids(home / "state.sqlite3") == {"1", "2", "3", "4", "5"}
