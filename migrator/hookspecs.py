@@ -9,7 +9,7 @@ import click
 import pluggy
 
 if TYPE_CHECKING:  # the hooks' argument types; importing them at run time would be circular
-    from .api import Stored
+    from .api import Sink, Source, Stored
     from .records import Document, Entry
 
 hookspec = pluggy.HookspecMarker("migrator")
@@ -17,12 +17,12 @@ hookimpl = pluggy.HookimplMarker("migrator")
 
 
 @hookspec
-def register_sources(register: Callable[[type], None]) -> None:
+def register_sources(register: Callable[[type[Source]], None]) -> None:
     """Call `register(SourceClass)` once per source this plugin provides."""
 
 
 @hookspec
-def register_sinks(register: Callable[[type], None]) -> None:
+def register_sinks(register: Callable[[type[Sink]], None]) -> None:
     """Call `register(SinkClass)` once per sink this plugin provides."""
 
 
