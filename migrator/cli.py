@@ -153,7 +153,8 @@ def _run(source: str, sinks: tuple[str, ...], overrides: tuple[str, ...], config
             values = dict(cli_values.get(registered.name, {}))
             if workdir is not None:
                 values = {**_start_sandbox(stack, registered, role, workdir), **values}
-            instances.append(_instantiate(registered, role, values, config, progress, workdir, dry_run))
+            instances.append(_instantiate(registered, role, values, config, progress, workdir, dry_run,
+                                          reg.folder_formats))
         state_path = state_file or (workdir / "state.sqlite3" if workdir else default_path())
         store = _open_state(state_path, dry_run)
         stack.callback(store.close)
@@ -256,11 +257,13 @@ def _start_sandbox(stack: contextlib.ExitStack, registered: Registered, role: st
 
 
 def _instantiate(registered: Registered, role: str, values: dict[str, Any], config: dict[str, Any],
-                 progress: Progress, workdir: Path | None, dry_run: bool) -> Source | Sink:
+                 progress: Progress, workdir: Path | None, dry_run: bool,
+                 folder_formats: list[type]) -> Source | Sink:
     cls = registered.cls
     settings = opts.resolve(registered.name, cls.options, values, config.get(registered.name, {}))
     context = Context(registered.name, role, dry_run=dry_run, config_dir=config_dir(),
-                      workdir=workdir or Path(tempfile.gettempdir()), calls=Counter(), progress=progress)
+                      workdir=workdir or Path(tempfile.gettempdir()), calls=Counter(), progress=progress,
+                      folder_formats=folder_formats)
     return cls(settings, context)
 
 

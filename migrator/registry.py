@@ -14,6 +14,7 @@ import pluggy
 from . import hookspecs
 from .api import Sink, Source
 from .errors import UsageError
+from .folders import FolderFormat
 
 GROUP = "migrator"
 
@@ -21,7 +22,7 @@ GROUP = "migrator"
 @dataclass
 class Registered:
     cls: type
-    kind: str  # "source" | "sink"
+    kind: str  # "source" | "sink" | "folder format"
     plugin: str  # distribution name
     version: str
 
@@ -40,10 +41,16 @@ class Registry:
     pm: pluggy.PluginManager
     sources: dict[str, Registered] = field(default_factory=dict)
     sinks: dict[str, Registered] = field(default_factory=dict)
+    formats: dict[str, Registered] = field(default_factory=dict)  # backup folder formats by name
     failures: list[tuple[str, str]] = field(default_factory=list)  # (plugin name, error)
 
     def all(self) -> list[Registered]:
         return sorted([*self.sources.values(), *self.sinks.values()], key=lambda r: (r.name, r.kind))
+
+    @property
+    def folder_formats(self) -> list[type[FolderFormat]]:
+        """The backup folder formats, most faithful (lowest `priority`) first."""
+        return sorted((r.cls for r in self.formats.values()), key=lambda cls: (cls.priority, cls.name))
 
     def source(self, name: str) -> Registered:
         return self._pick(self.sources, name, "source")
@@ -103,6 +110,8 @@ def _collect(registry: Registry, dists: dict[str, tuple[str, str]]) -> None:
         _call(registry, impl, "register_sources", "source", registry.sources, Source, dists)
     for impl in registry.pm.hook.register_sinks.get_hookimpls():
         _call(registry, impl, "register_sinks", "sink", registry.sinks, Sink, dists)
+    for impl in registry.pm.hook.register_folder_formats.get_hookimpls():
+        _call(registry, impl, "register_folder_formats", "folder format", registry.formats, FolderFormat, dists)
 
 
 def _call(registry: Registry, impl: Any, hook: str, kind: str, table: dict[str, Registered], base: type,

@@ -88,7 +88,7 @@ class Harness:
         for folder in ("config", "work"):
             (self.root / folder).mkdir(exist_ok=True)
         context = Context(cls.name, role, dry_run=dry_run, config_dir=self.root / "config",
-                          workdir=self.root / "work", calls=Counter())
+                          workdir=self.root / "work", calls=Counter(), folder_formats=load().folder_formats)
         self.contexts.append(context)
         return cls(values, context)
 

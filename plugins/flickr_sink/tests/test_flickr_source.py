@@ -13,14 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from migrator_flickr import flickr_records as fr
+from migrator_flickr import mapping as fr
+from migrator_flickr.licenses import FLICKR
 from migrator_flickr.sandbox import FlickrSandbox, build_seeded_account
 from migrator_flickr.sandbox.api import photo_sizes
 from migrator_flickr.source import FlickrSource
 
 from migrator import Context, FileInfo
 from migrator.errors import DocumentError
-from migrator.licenses import FLICKR, canonical
+from migrator.licenses import canonical
 from migrator.tokens import save_token
 
 ENV = {"MIGRATOR_LOAD_PLUGINS": "memtest,flickr"}

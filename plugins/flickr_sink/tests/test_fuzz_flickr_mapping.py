@@ -9,7 +9,7 @@ import os
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from migrator_flickr import flickr_records as fr
+from migrator_flickr import mapping as fr
 
 from migrator import AlbumRef, FileInfo
 from migrator.errors import DocumentError

@@ -13,11 +13,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from migrator import AlbumRef, Comment, Container, Document, FileInfo, Geo, Note, Visibility
-from migrator.dates import FLICKR_GRANULARITY, utc_from_epoch
+from migrator.dates import utc_from_epoch
 from migrator.errors import DocumentError
-from migrator.licenses import FLICKR, canonical
+from migrator.licenses import canonical
+
+from .licenses import FLICKR
 
 SOURCE = "flickr"
+GRANULARITY = {"0": "second", "4": "month", "6": "year", "8": "circa"}  # date-taken granularity → the record's
 BOOKKEEPING_NS = "migrator"  # the flickr sink's machine tags: `migrator:<source>=<id>`
 _TAKEN = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -64,7 +67,7 @@ def taken(dates: dict[str, Any]) -> tuple[str | None, str | None]:
     value = text(dates.get("taken"))
     if flag(dates.get("takenunknown")) or not _TAKEN.fullmatch(value) or value.startswith("0000"):
         return None, None
-    return value.replace(" ", "T"), FLICKR_GRANULARITY.get(str(dates.get("takengranularity", "0")).strip())
+    return value.replace(" ", "T"), GRANULARITY.get(str(dates.get("takengranularity", "0")).strip())
 
 
 def split_tags(info: dict[str, Any]) -> tuple[list[str], list[str]]:
