@@ -338,3 +338,8 @@ def test_merge_answers_recovers_order_from_short_pages():
     assert fr.merge_answers([["a", "c", "d"], ["a", "b", "c"]]) == (["a", "b", "c", "d"], True)
     assert fr.merge_answers([["a"], ["b"]])[1] is False  # nothing says which comes first
     assert fr.merge_answers([["a", "b"], ["b", "a"]]) == (["a", "b"], False)  # the list changed meanwhile
+
+
+def test_flags_are_numbers_digit_texts_booleans_or_the_words_true_and_false():
+    assert [fr.flag(v) for v in (1, "1", " 2 ", True, "true", "True")] == [True] * 6
+    assert [fr.flag(v) for v in (0, "0", None, "", False, "false", "yes?")] == [False] * 7

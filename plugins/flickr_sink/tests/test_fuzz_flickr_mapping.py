@@ -1,5 +1,6 @@
-"""Property-based fuzzing of the Flickr answer mapping: whatever people.getPhotos, photos.getInfo, the
-comments, photosets.getList and collections.getTree answer, the mapping yields records that pass
+"""Property-based fuzzing of the Flickr answer mapping: whatever people.getPhotos (alone, as a mirror saved
+it, or with photos.getInfo), the comments, photosets.getList and collections.getTree answer, the mapping
+yields records that pass
 migrator's JSON Schema (and can be written as UTF-8), or fails with a DocumentError: never any other
 exception."""
 
@@ -45,6 +46,10 @@ def answer(*keys: str) -> st.SearchStrategy:
 
 LISTED = answer("title", "description", "dateupload", "lastupdate", "latitude", "longitude", "accuracy",
                 "ispublic", "isfriend", "isfamily", "license", "media")
+# a listing item with every extra, as flickrmirrorer saved it: mapped without photos.getInfo
+LISTED_ALONE = answer("title", "description", "dateupload", "lastupdate", "latitude", "longitude", "accuracy",
+                      "ispublic", "isfriend", "isfamily", "license", "media", "datetaken", "datetakengranularity",
+                      "datetakenunknown", "tags", "machine_tags", "originalformat")
 INFO = answer("title", "description", "dates", "tags", "location", "visibility", "safety_level", "license",
               "notes", "media")
 COMMENT = answer("authorname", "author", "datecreate", "_content")
@@ -76,7 +81,19 @@ def test_any_photo_answer_maps_to_a_valid_record_or_a_document_error(listed, inf
 
 
 @FUZZ
-@given(raw=SET, members=st.lists(st.text(min_size=1), max_size=4), position=st.integers(1, 10**6))
+@given(listed=LISTED_ALONE, albums=ALBUM_REFS, file=FILE)
+def test_any_listing_item_alone_maps_to_a_valid_record_or_a_document_error(listed, albums, file):
+    try:
+        record = fr.document(listed, None, None, None, albums, file)
+    except DocumentError:
+        event("DocumentError")
+        return
+    event("record")
+    assert_valid_record(record)
+
+
+@FUZZ
+@given(raw=SET, members=st.lists(st.text(min_size=1), max_size=4), position=st.none() | st.integers(1, 10**6))
 def test_any_photoset_answer_maps_to_a_valid_album_or_a_document_error(raw, members, position):
     try:
         record = fr.album(raw, members, position)
