@@ -62,18 +62,3 @@ def test_a_flickrmirrorer_mirror_is_adopted(tmp_path):
                                   file={"ext": "mp4", "size": len(content)}), None)
     assert (root / stored.ref).read_bytes() == content and stored.ref.startswith("flickr/")
     assert (root / "photostream" / "202_abcdef.mp4").read_bytes() == content
-
-
-def test_flip_adoption_ignores_ids_that_could_escape_and_symlinked_files(tmp_path):
-    outside = tmp_path / "outside.jpg"
-    outside.write_bytes(b"photo bytes")
-    root = tmp_path / "backup"
-    root.mkdir()
-    (root / "77.jpg").symlink_to(outside)
-    (tmp_path / "x.jpg").write_bytes(b"photo bytes")
-    sink = make_sink(root)
-    for doc_id in ("77", "../x"):
-        item = make_item(doc_id, source="ipernity")
-        stored = sink.store(item, None)
-        assert (root / stored.ref).stat().st_ino not in (outside.stat().st_ino, (tmp_path / "x.jpg").stat().st_ino)
-    assert outside.read_bytes() == b"photo bytes"
