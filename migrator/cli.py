@@ -350,6 +350,9 @@ def plugins(as_json: bool) -> None:
             secret = ", secret" if option["secret"] else ""
             click.echo(f"    {entry['name']}.{option['name']} ({option['type']}{secret}, default "
                        f"{option['default']!r}) {option['help']}")
+    if reg.formats:
+        click.echo("backup folder formats: " + ", ".join(f"{cls.name} (from {reg.formats[cls.name].plugin})"
+                                                         for cls in reg.folder_formats))
     for name, error in reg.failures:
         click.echo(f"{name}: FAILED TO LOAD: {error}")
 
