@@ -35,8 +35,8 @@ _ID_IN_NAME = re.compile(r"\[([^\[\]]+)\]$")
 
 class OwnBackup(FolderFormat):
     name = "migrator-local"
-    priority = 0  # the records exactly as they were stored: in a folder where this sink adopted another
-    # tool's backup, ours win
+    # the records exactly as stored: where this sink adopted another tool's backup, its records win
+    priority = 0
 
     def __init__(self, folder: Folder) -> None:
         super().__init__(folder)
