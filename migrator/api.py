@@ -64,7 +64,8 @@ class Context:
 
     def __init__(self, name: str, role: str, *, dry_run: bool = False, config_dir: Path | None = None,
                  workdir: Path | None = None, store: Any = None, account: str | None = None,
-                 chain: str | None = None, calls: Counter | None = None, progress: Any = None) -> None:
+                 chain: str | None = None, calls: Counter | None = None, progress: Any = None,
+                 folder_formats: list[type] | None = None) -> None:
         self.name = name
         self.role = role
         self.dry_run = dry_run
@@ -81,6 +82,8 @@ class Context:
         self.warnings: list[str] = []
         self.containers_pending = False
         self.redone = 0
+        # the installed backup folder formats (`migrator.folders.FolderFormat` classes), most faithful first
+        self.folder_formats: list[type] = list(folder_formats or [])
 
     # -- accounting -----------------------------------------------------------------------------
     def count_call(self, method: str, n: int = 1) -> None:

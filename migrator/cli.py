@@ -152,7 +152,8 @@ def _run(source: str, sinks: tuple[str, ...], overrides: tuple[str, ...], config
             values = dict(cli_values.get(registered.name, {}))
             if workdir is not None:
                 values = {**_start_sandbox(stack, registered, role, workdir), **values}
-            instances.append(_instantiate(registered, role, values, config, progress, workdir, dry_run))
+            instances.append(_instantiate(registered, role, values, config, progress, workdir, dry_run,
+                                          reg.folder_formats))
         state_path = state_file or (workdir / "state.sqlite3" if workdir else default_path())
         store = _open_state(state_path, dry_run)
         stack.callback(store.close)
@@ -255,9 +256,11 @@ def _start_sandbox(stack: contextlib.ExitStack, registered: Registered, role: st
 
 
 def _instantiate(registered: Registered, role: str, values: dict[str, Any], config: dict[str, Any],
-                 progress: Progress, workdir: Path | None, dry_run: bool) -> Source | Sink:
+                 progress: Progress, workdir: Path | None, dry_run: bool,
+                 folder_formats: list[type]) -> Source | Sink:
     return build(registered.cls, role, values, config.get(registered.name, {}), config_dir=config_dir(),
-                 workdir=workdir or Path(tempfile.gettempdir()), dry_run=dry_run, progress=progress)
+                 workdir=workdir or Path(tempfile.gettempdir()), dry_run=dry_run, progress=progress,
+                 folder_formats=folder_formats)
 
 
 def _config(reg: Registry, config_file: Path | None) -> dict[str, Any]:
@@ -342,6 +345,9 @@ def plugins(as_json: bool) -> None:
             secret = ", secret" if option["secret"] else ""
             click.echo(f"    {entry['name']}.{option['name']} ({option['type']}{secret}, default "
                        f"{option['default']!r}) {option['help']}")
+    if reg.formats:
+        click.echo("backup folder formats: " + ", ".join(f"{cls.name} (from {reg.formats[cls.name].plugin})"
+                                                         for cls in reg.folder_formats))
     for name, error in reg.failures:
         click.echo(f"{name}: FAILED TO LOAD: {error}")
 

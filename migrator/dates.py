@@ -1,4 +1,4 @@
-"""Date forms the services use, turned into the record's: UTC `...Z` and local wall-clock ISO times."""
+"""Date forms services use, turned into the record's: UTC `...Z` and local wall-clock ISO times."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-# Flickr's date-taken granularity codes (also in flickrmirrorer's metadata) → the record's names.
-FLICKR_GRANULARITY = {"0": "second", "4": "month", "6": "year", "8": "circa"}
 _WALL_CLOCK = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2}))?")
 
 

@@ -27,6 +27,12 @@ def register_sinks(register: Callable[[type[Sink]], None]) -> None:
 
 
 @hookspec
+def register_folder_formats(register: Callable[[type], None]) -> None:
+    """Call `register(FormatClass)` once per backup folder format (a `migrator.folders.FolderFormat`)
+    this plugin can read; the `local` source replays them and the `local` sink adopts their originals."""
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add click commands to the `migrator` command group."""
 

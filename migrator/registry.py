@@ -18,6 +18,7 @@ from . import hookspecs
 from . import options as opts
 from .api import Context, Sink, Source
 from .errors import UsageError
+from .folders import FolderFormat
 
 GROUP = "migrator"
 P = TypeVar("P", Source, Sink)
@@ -26,7 +27,7 @@ P = TypeVar("P", Source, Sink)
 @dataclass
 class Registered:
     cls: type
-    kind: str  # "source" | "sink"
+    kind: str  # "source" | "sink" | "folder format"
     plugin: str  # distribution name
     version: str
 
@@ -45,10 +46,16 @@ class Registry:
     pm: pluggy.PluginManager
     sources: dict[str, Registered] = field(default_factory=dict)
     sinks: dict[str, Registered] = field(default_factory=dict)
+    formats: dict[str, Registered] = field(default_factory=dict)  # backup folder formats by name
     failures: list[tuple[str, str]] = field(default_factory=list)  # (plugin name, error)
 
     def all(self) -> list[Registered]:
         return sorted([*self.sources.values(), *self.sinks.values()], key=lambda r: (r.name, r.kind))
+
+    @property
+    def folder_formats(self) -> list[type[FolderFormat]]:
+        """The backup folder formats, most faithful (lowest `priority`) first."""
+        return sorted((r.cls for r in self.formats.values()), key=lambda cls: (cls.priority, cls.name))
 
     def source(self, name: str) -> Registered:
         return self._pick(self.sources, name, "source")
@@ -119,6 +126,8 @@ def _collect(registry: Registry, dists: dict[str, tuple[str, str]]) -> None:
         _call(registry, impl, "register_sources", "source", registry.sources, Source, dists)
     for impl in registry.pm.hook.register_sinks.get_hookimpls():
         _call(registry, impl, "register_sinks", "sink", registry.sinks, Sink, dists)
+    for impl in registry.pm.hook.register_folder_formats.get_hookimpls():
+        _call(registry, impl, "register_folder_formats", "folder format", registry.formats, FolderFormat, dists)
     registry._check_option_tables()
 
 
@@ -144,15 +153,10 @@ def _module_version(module: Any) -> str:
 
 def build(cls: type[P], role: str, overrides: Mapping[str, Any], config: Mapping[str, Any], *,
           config_dir: Path, workdir: Path, dry_run: bool = False, progress: Any = None,
-          environ: Mapping[str, str] | None = None) -> P:
+          environ: Mapping[str, str] | None = None, folder_formats: list[type] | None = None) -> P:
     """A source or sink as every command builds it: options resolved for its role (-o, environment,
     config file, default), and a fresh Context."""
     settings = opts.resolve(cls.name, cls.options, overrides, config, environ=environ, role=role)
-    return cls(settings, new_context(cls.name, role, config_dir=config_dir, workdir=workdir, dry_run=dry_run,
-                                     progress=progress))
-
-
-def new_context(name: str, role: str, *, config_dir: Path, workdir: Path, dry_run: bool = False,
-                progress: Any = None) -> Context:
-    return Context(name, role, dry_run=dry_run, config_dir=config_dir, workdir=workdir, calls=Counter(),
-                   progress=progress)
+    context = Context(cls.name, role, dry_run=dry_run, config_dir=config_dir, workdir=workdir, calls=Counter(),
+                      progress=progress, folder_formats=folder_formats)
+    return cls(settings, context)

@@ -83,7 +83,7 @@ class Harness:
         for folder in ("config", "work"):
             (self.root / folder).mkdir(exist_ok=True)
         plugin = build(cls, role, options, {}, config_dir=self.root / "config", workdir=self.root / "work",
-                       dry_run=dry_run, environ={})
+                       dry_run=dry_run, environ={}, folder_formats=load().folder_formats)
         self.secrets |= {str(plugin.config[o.name]) for o in cls.options
                          if o.secret and plugin.config[o.name] is not None
                          and len(str(plugin.config[o.name])) >= MIN_SECRET}

@@ -1,4 +1,5 @@
-"""migrator plugin: the `flickr` sink and source (and a Flickr sandbox to try them without an account)."""
+"""migrator plugin: the `flickr` sink and source (and a Flickr sandbox to try them without an account), and
+flickrmirrorer's mirrors as a folder format the `local` source replays."""
 
 from __future__ import annotations
 
@@ -21,3 +22,10 @@ def register_sources(register: Any) -> None:
     from .source import FlickrSource
 
     register(FlickrSource)
+
+
+@hookimpl
+def register_folder_formats(register: Any) -> None:
+    from .flickrmirrorer import MirrorBackup
+
+    register(MirrorBackup)

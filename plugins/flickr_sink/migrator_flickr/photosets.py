@@ -21,7 +21,7 @@ from migrator import Context, StoredRecord
 from migrator.errors import AnswerLost, DocumentError, SkipDocument, TransientError
 
 from .client import FlickrCallError, FlickrClient
-from .flickr_records import text
+from .mapping import text
 
 RESTORE_HINT = "to upload it again: rerun with -o flickr.restore_deleted=true"
 

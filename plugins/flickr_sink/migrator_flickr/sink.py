@@ -33,7 +33,7 @@ from migrator.errors import (
     SkipDocument,
     UsageError,
 )
-from migrator.licenses import ALL_RIGHTS_RESERVED, FLICKR, canonical, service_code
+from migrator.licenses import ALL_RIGHTS_RESERVED, canonical, service_code
 from migrator.tokens import save_token
 
 from .client import (
@@ -48,6 +48,7 @@ from .client import (
     require_keys,
 )
 from .identity import PhotoIndex
+from .licenses import FLICKR
 from .photosets import RESTORE_HINT, Photosets
 
 GRANULARITY = {"second": 0, "day": 0, "month": 4, "year": 6, "circa": 8}

@@ -31,7 +31,7 @@ from migrator import AlbumRef, Container, Entry, FileInfo, Item, Option, Origina
 from migrator.errors import DocumentError, ServiceStopped, UsageError
 from migrator.http import RETRY_STATUSES, Download, http_trouble, new_session, retrying
 
-from . import flickr_records as fr
+from . import mapping as fr
 from .client import CONNECTION_OPTIONS, FlickrCallError, connect, request_timeout
 
 LIST_EXTRAS = ("description,license,date_upload,date_taken,last_update,geo,tags,machine_tags,original_format,"

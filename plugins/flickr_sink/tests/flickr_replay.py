@@ -14,11 +14,12 @@ from time import strptime
 from typing import Any
 
 from migrator_flickr.client import machine_tag
+from migrator_flickr.licenses import FLICKR
 from migrator_flickr.sandbox import FlickrSandbox
 from migrator_flickr.sandbox.model import Account as FlickrAccount
 from migrator_ipernity.sandbox import IpernitySandbox, build_account
 
-from migrator.licenses import FLICKR, service_code
+from migrator.licenses import service_code
 from migrator.testing.cli import CliRunner
 
 N_DOCS = 10  # 7 photos, 1 video, 1 audio, 1 other; 17 albums (15 with media), hostile titles included

@@ -13,14 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from migrator_flickr import flickr_records as fr
+from migrator_flickr import mapping as fr
+from migrator_flickr.licenses import FLICKR
 from migrator_flickr.sandbox import FlickrSandbox, build_seeded_account
 from migrator_flickr.sandbox.api import photo_sizes
 from migrator_flickr.source import FlickrSource
 
 from migrator import Context, FileInfo
 from migrator.errors import DocumentError
-from migrator.licenses import FLICKR, canonical
+from migrator.licenses import canonical
 from migrator.tokens import save_token
 
 ENV = {"MIGRATOR_LOAD_PLUGINS": "memtest,flickr"}
@@ -337,3 +338,8 @@ def test_merge_answers_recovers_order_from_short_pages():
     assert fr.merge_answers([["a", "c", "d"], ["a", "b", "c"]]) == (["a", "b", "c", "d"], True)
     assert fr.merge_answers([["a"], ["b"]])[1] is False  # nothing says which comes first
     assert fr.merge_answers([["a", "b"], ["b", "a"]]) == (["a", "b"], False)  # the list changed meanwhile
+
+
+def test_flags_are_numbers_digit_texts_booleans_or_the_words_true_and_false():
+    assert [fr.flag(v) for v in (1, "1", " 2 ", True, "true", "True")] == [True] * 6
+    assert [fr.flag(v) for v in (0, "0", None, "", False, "false", "yes?")] == [False] * 7

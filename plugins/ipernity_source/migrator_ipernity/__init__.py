@@ -1,4 +1,5 @@
-"""migrator plugin: the `ipernity` source (and an ipernity sandbox for trying it without an account)."""
+"""migrator plugin: the `ipernity` source (and an ipernity sandbox for trying it without an account), and
+flip's backup folders (ipernity documents) as a folder format the `local` source replays."""
 
 from __future__ import annotations
 
@@ -14,3 +15,10 @@ def register_sources(register: Any) -> None:
     from .source import IpernitySource
 
     register(IpernitySource)
+
+
+@hookimpl
+def register_folder_formats(register: Any) -> None:
+    from .flip import FlipBackup
+
+    register(FlipBackup)

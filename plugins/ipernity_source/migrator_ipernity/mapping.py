@@ -9,9 +9,10 @@ from typing import Any
 from migrator import AlbumRef, Comment, Container, Document, FileInfo, Geo, Note, Visibility
 from migrator.dates import utc_from_epoch, wall_clock
 from migrator.errors import DocumentError
-from migrator.licenses import IPERNITY, canonical
+from migrator.licenses import canonical
 
 from .client import as_float, as_int, as_str, flag, items_of, obj
+from .licenses import IPERNITY
 
 MEDIA = {"photo", "video", "audio", "other"}
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")

@@ -1,5 +1,5 @@
-"""migrator's `local` plugin: a backup folder as a sink, and the same folder (or flip's, or
-flickrmirrorer's) as a source."""
+"""migrator's `local` plugin: a backup folder as a sink, and the same folder (or another tool's, in a format an
+installed plugin registers) as a source."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from migrator import hookimpl
 
+from .formats.own import OwnBackup
 from .sink import LocalSink
 from .source import LocalSource
 
@@ -22,3 +23,8 @@ def register_sources(register: Callable[[type], None]) -> None:
 @hookimpl
 def register_sinks(register: Callable[[type], None]) -> None:
     register(LocalSink)
+
+
+@hookimpl
+def register_folder_formats(register: Callable[[type], None]) -> None:
+    register(OwnBackup)

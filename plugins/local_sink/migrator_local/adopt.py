@@ -1,25 +1,24 @@
 """Originals already on disk: this sink's own files and older tools' backups in the same folder.
 
-flip left `<docid>.<ext>` beside `<docid>.json` at the top of the folder (ipernity documents);
-flickrmirrorer left `photostream/<id>.<ext>` (videos: `<id>_<secret>.<ext>`) with `.metadata` files
-(Flickr photos). A file is adopted when its id matches and its size or hash matches what the record
-announces; it is hard-linked (or copied) into our layout, never moved, changed or deleted.
+Where another tool keeps its originals is known by the folder formats installed plugins register
+(`migrator.folders`). A file is adopted when a format names it for the document's id and its size or hash
+matches what the record announces; it is hard-linked (or copied) into our layout, never moved, changed or
+deleted.
 """
 
 from __future__ import annotations
 
 import re
-import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from migrator import Item
+from migrator.folders import Folder, FolderFormat, Originals
 
-from .fsops import Tree, digests, is_file, list_names, lstat
+from .fsops import digests, is_file, lstat
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_EXT = re.compile(r"[A-Za-z0-9]{1,16}")
-_STREAM_NAME = re.compile(r"(\d+)[._]")
 
 
 @dataclass(frozen=True)
@@ -81,31 +80,15 @@ def verify(path: Path, announced: Announced, known: Known | None = None) -> Verd
 
 
 class OldBackups:
-    """Finds flip and flickrmirrorer originals in the backup folder (listing photostream once)."""
+    """Finds other tools' originals in the backup folder, asking each format that keeps some."""
 
-    def __init__(self, tree: Tree) -> None:
-        self.tree = tree
-        self._stream: dict[str, list[str]] | None = None
-        self._lock = threading.Lock()
+    def __init__(self, folder: Folder, formats: Sequence[type[FolderFormat]]) -> None:
+        self.folder = folder
+        self.finders: list[Originals] = [fmt.originals(folder) for fmt in formats if fmt.originals is not None]
 
     def candidates(self, source: str, doc_id: str, exts: list[str]) -> list[Path]:
         if not _ID.fullmatch(doc_id):
             return []  # an id that is not a plain token never names an old tool's file
-        if source == "ipernity":
-            found = [self.tree.root / f"{doc_id}.{ext}" for ext in dict.fromkeys(exts) if _EXT.fullmatch(ext or "")]
-        elif source == "flickr":
-            found = [self.tree.root / "photostream" / name for name in self._photostream().get(doc_id, [])]
-        else:
-            found = []
+        found = [path for finder in self.finders for path in finder.candidates(source, doc_id, exts)]
         # lstat + realpath: a planted symlink never makes an outside file look like an old backup
-        return [path for path in found if is_file(path) and self.tree.inside(path)]
-
-    def _photostream(self) -> dict[str, list[str]]:
-        with self._lock:
-            if self._stream is None:
-                self._stream = {}
-                for name in sorted(list_names(self.tree.root / "photostream")):
-                    match = _STREAM_NAME.match(name)
-                    if match and not name.endswith(".metadata"):
-                        self._stream.setdefault(match[1], []).append(name)
-            return self._stream
+        return [path for path in found if is_file(path) and self.folder.inside(path)]

@@ -19,6 +19,9 @@ from typing import IO, TypeVar
 
 from migrator.checkpoints import checkpoint
 from migrator.errors import DocumentError
+from migrator.folders import Folder, is_file, lstat
+from migrator.folders import is_dir as is_dir  # the sink's modules find the folder checks here too
+from migrator.folders import list_names as list_names
 
 T = TypeVar("T")
 CHUNK = 1 << 20
@@ -44,30 +47,8 @@ def check_name(name: str) -> str:
     return name
 
 
-def lstat(path: Path) -> os.stat_result | None:
-    try:
-        return os.lstat(path)
-    except FileNotFoundError:
-        return None
-
-
-def is_dir(path: Path) -> bool:
-    """A real folder, not a symlink to one."""
-    st = lstat(path)
-    return st is not None and stat.S_ISDIR(st.st_mode)
-
-
-def is_file(path: Path) -> bool:
-    """A regular file, not a symlink to one."""
-    st = lstat(path)
-    return st is not None and stat.S_ISREG(st.st_mode)
-
-
-class Tree:
+class Tree(Folder):
     """The backup folder: every path handed out lies inside it, through real folders only."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(os.path.realpath(root))
 
     def folder(self, *parts: str, create: bool = True) -> Path:
         """`root/parts...` as real folders (created when missing); a symlink on the way is refused."""
@@ -87,13 +68,6 @@ class Tree:
                 raise UnsafePath(f"{current} is a symlink or a file, not a folder: refusing to write through it "
                                  "(move it away to let the backup continue)")
         return current
-
-    def inside(self, path: Path) -> bool:
-        real = os.path.realpath(path)
-        return real == str(self.root) or real.startswith(str(self.root) + os.sep)
-
-    def rel(self, path: Path) -> str:
-        return Path(path).relative_to(self.root).as_posix()
 
     def resolve(self, ref: str | None) -> Path | None:
         """A stored relative ref as a path inside the tree, or None when it is malformed or outside."""
@@ -248,10 +222,3 @@ def set_mtime(path: Path, timestamp: float) -> bool:
     except (OverflowError, OSError, ValueError):  # e.g. dates before 1970 on some systems
         return False
     return True
-
-
-def list_names(folder: Path) -> Iterable[str]:
-    try:
-        return [entry.name for entry in os.scandir(folder)]
-    except (FileNotFoundError, NotADirectoryError):
-        return []

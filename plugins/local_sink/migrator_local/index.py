@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from migrator import Document
+from migrator.folders import Damaged, an_object, read_json
 
 from . import layout
-from .formats.check import Damaged, an_object, document_from, read_json
+from .formats.check import document_from
 from .fsops import Tree, Writer, is_file, list_names, lstat
 
 META = ".migrator"

@@ -81,7 +81,7 @@ class LocalSink(Sink):
             path.mkdir(parents=True, exist_ok=True)
         self.tree, self.writer = Tree(path), Writer()
         self.index = Index(self.tree, self.writer)
-        self.old = OldBackups(self.tree)
+        self.old = OldBackups(self.tree, self.context.folder_formats)
         if self.context.dry_run:
             return
         self.lock = RunLock(self.tree.folder(META) / "folder", "the backup folder", "one run per folder at a time",

@@ -1,4 +1,5 @@
-"""The `local` source: replays a backup folder (this sink's, flip's or flickrmirrorer's) as records."""
+"""The `local` source: replays a backup folder (this sink's, or another tool's in a format an installed plugin
+registers) as records."""
 
 from __future__ import annotations
 
@@ -7,20 +8,14 @@ from pathlib import Path
 
 from migrator import Container, Entry, Option, Source
 from migrator.errors import UsageError
+from migrator.folders import FolderFormat, Listed
 
-from .formats import Format, Listed
-from .formats.flickrmirrorer import MirrorBackup
-from .formats.flip import FlipBackup
-from .formats.own import OwnBackup
 from .fsops import Tree
-
-# Most faithful first: a folder where this sink adopted a flip backup holds both, and ours wins.
-FORMATS: tuple[type, ...] = (OwnBackup, FlipBackup, MirrorBackup)
 
 
 class LocalSource(Source):
     name = "local"
-    description = "replays a backup folder: written by the local sink, by flip or by flickrmirrorer"
+    description = "replays a backup folder: written by the local sink, or in a format an installed plugin reads"
     options = [Option("path", Path, None, "the backup folder to read (also $MIGRATOR_LOCAL_PATH)", required=True)]
 
     def open(self) -> None:
@@ -28,9 +23,12 @@ class LocalSource(Source):
         if not path.is_dir():
             raise UsageError(f"local.path {path} is not a folder")
         self.tree = Tree(path)
-        self.formats: list[Format] = [cls(self.tree) for cls in FORMATS if cls.detect(self.tree)]
+        # most faithful first (the context lists them so): the first to list a document gives its record
+        known = self.context.folder_formats
+        self.formats: list[FolderFormat] = [cls(self.tree) for cls in known if cls.detect(self.tree)]
         if not self.formats:
-            raise UsageError(f"{path} holds no backup this source knows (migrator-local, flip, flickrmirrorer)")
+            names = ", ".join(cls.name for cls in known) or "none installed"
+            raise UsageError(f"{path} holds no backup this source knows (folder formats: {names})")
         self.context.log.info("found: %s", ", ".join(f.name for f in self.formats))
         self.listed = self._listing()
 

@@ -1,80 +1,91 @@
-"""Older tools' backups in the sink's folder: adopted (linked in), never downloaded again, never touched."""
+"""Adoption: an original another tool left in the sink's folder, named by a registered folder format, is
+linked in when its size or hash matches, never downloaded again, never touched; a file that does not match,
+a symlink or a path outside the folder is never adopted. A toy format stands in for real ones (flip's and
+flickrmirrorer's: tests/test_formats_adopt.py)."""
 
 from __future__ import annotations
 
 import hashlib
-import json
+from collections.abc import Sequence
 from pathlib import Path
 
-from local_helpers import FLIP, exploding, make_flip, make_item, make_mirror, make_sink, make_source
+from local_helpers import exploding, make_item, make_sink
+from migrator_local import LocalSink
+
+from migrator.folders import Folder, FolderFormat, Originals
 
 
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in root.iterdir() if p.is_file()}
+class ToyOriginals(Originals):
+    """The toy tool keeps `<id>.<ext>` at the top of the folder, and names whatever the id says."""
+
+    def candidates(self, source: str, doc_id: str, exts: Sequence[str]) -> list[Path]:
+        return [self.folder.root / f"{doc_id}.{ext}" for ext in exts if ext] if source == "toy" else []
 
 
-def test_a_flip_backup_is_adopted_without_reading_the_stream(tmp_path):
-    root = make_flip(tmp_path / "backup", FLIP)
-    before = snapshot(root)
-    sink = make_sink(root)
-    for raw, content in FLIP:
-        md5 = hashlib.md5(content).hexdigest() if raw["docid"] == "101" else None
-        item = make_item(raw["docid"], content, source="ipernity", opener=exploding(),
-                         file={"ext": raw["ext"], "size": len(content), "md5": md5})
-        stored = sink.store(item, None)
-        assert stored.status == "new" and not stored.warnings
-        ours = root / stored.ref
-        flips = root / f"{raw['docid']}.{raw['ext']}"
-        assert ours.read_bytes() == content and ours.stat().st_ino == flips.stat().st_ino
-        assert stored.local_copy == ours
-        assert json.loads(ours.with_suffix(".json").read_text())["source"] == "ipernity"
-    sink.finish()
-    sink.close()
-    assert snapshot(root) == before  # flip's files: all there, unchanged
-    # replaying the folder lists each document once, from our sidecars
-    assert sorted(e.id for e in make_source(root).entries()) == ["101", "102", "103"]
+class Toy(FolderFormat):
+    name = "toy"
+    originals = ToyOriginals
+
+    @classmethod
+    def detect(cls, folder: Folder) -> bool:
+        return False
+
+
+def toy_sink(root: Path) -> LocalSink:
+    return make_sink(root, formats=[Toy])  # as if the toy format's plugin were installed
+
+
+def test_a_matching_file_is_adopted_without_reading_the_stream(tmp_path):
+    root = tmp_path / "backup"
+    root.mkdir()
+    (root / "7.jpg").write_bytes(b"photo bytes")
+    sink = toy_sink(root)
+    item = make_item("7", b"photo bytes", source="toy", opener=exploding(),
+                     file={"ext": "jpg", "size": 11, "md5": hashlib.md5(b"photo bytes").hexdigest()})
+    stored = sink.store(item, None)
+    assert stored.status == "new" and not stored.warnings
+    ours = root / stored.ref
+    assert ours.stat().st_ino == (root / "7.jpg").stat().st_ino and stored.local_copy == ours
+    assert (root / "7.jpg").read_bytes() == b"photo bytes"
 
 
 def test_a_bigger_existing_file_is_kept_over_a_smaller_rendition(tmp_path):
-    root = make_flip(tmp_path / "backup", FLIP[:1])
-    sink = make_sink(root)
-    stored = sink.store(make_item("101", b"small", source="ipernity", opener=exploding()), None)
-    assert (root / stored.ref).read_bytes() == b"eiffel bytes" and stored.size == len(b"eiffel bytes")
+    root = tmp_path / "backup"
+    root.mkdir()
+    (root / "7.jpg").write_bytes(b"the full photo bytes")
+    stored = toy_sink(root).store(make_item("7", b"small", source="toy", opener=exploding()), None)
+    assert (root / stored.ref).read_bytes() == b"the full photo bytes" and stored.size == 20
     assert "smaller rendition" in stored.warnings[0]
 
 
-def test_a_truncated_or_different_old_file_is_downloaded_again(tmp_path):
-    root = make_flip(tmp_path / "backup", FLIP[:2])
-    sink = make_sink(root)
-    longer = b"the complete eiffel bytes"
-    stored = sink.store(make_item("101", longer, source="ipernity"), None)
-    assert (root / stored.ref).read_bytes() == longer and (root / "101.jpg").read_bytes() == b"eiffel bytes"
-    same_size = b"UNDATED"  # same size as flip's file, but the announced md5 differs
-    stored = sink.store(make_item("102", same_size, source="ipernity",
-                                  file={"ext": "jpg", "size": 7, "md5": hashlib.md5(same_size).hexdigest()}), None)
-    assert (root / stored.ref).read_bytes() == same_size and (root / "102.jpg").read_bytes() == b"undated"
+def test_a_different_file_of_the_same_size_is_downloaded_again(tmp_path):
+    root = tmp_path / "backup"
+    root.mkdir()
+    (root / "7.jpg").write_bytes(b"undated")
+    wanted = b"UNDATED"
+    stored = toy_sink(root).store(make_item("7", wanted, source="toy",
+                                            file={"ext": "jpg", "size": 7, "md5": hashlib.md5(wanted).hexdigest()}),
+                                  None)
+    assert (root / stored.ref).read_bytes() == wanted and (root / "7.jpg").read_bytes() == b"undated"
 
 
-def test_a_flickrmirrorer_mirror_is_adopted(tmp_path):
-    root = make_mirror(tmp_path / "backup")
-    sink = make_sink(root)
-    content = b"content of 202_abcdef.mp4"
-    stored = sink.store(make_item("202", content, source="flickr", opener=exploding(),
-                                  file={"ext": "mp4", "size": len(content)}), None)
-    assert (root / stored.ref).read_bytes() == content and stored.ref.startswith("flickr/")
-    assert (root / "photostream" / "202_abcdef.mp4").read_bytes() == content
-
-
-def test_adoption_ignores_ids_that_could_escape_and_symlinked_files(tmp_path):
+def test_ids_that_could_escape_and_symlinked_files_are_never_adopted(tmp_path):
     outside = tmp_path / "outside.jpg"
     outside.write_bytes(b"photo bytes")
     root = tmp_path / "backup"
     root.mkdir()
     (root / "77.jpg").symlink_to(outside)
     (tmp_path / "x.jpg").write_bytes(b"photo bytes")
-    sink = make_sink(root)
+    sink = toy_sink(root)
     for doc_id in ("77", "../x"):
-        item = make_item(doc_id, source="ipernity")
-        stored = sink.store(item, None)
+        stored = sink.store(make_item(doc_id, source="toy"), None)
         assert (root / stored.ref).stat().st_ino not in (outside.stat().st_ino, (tmp_path / "x.jpg").stat().st_ino)
     assert outside.read_bytes() == b"photo bytes"
+
+
+def test_without_formats_nothing_is_adopted(tmp_path):
+    root = tmp_path / "backup"
+    root.mkdir()
+    (root / "7.jpg").write_bytes(b"photo bytes")
+    stored = make_sink(root, formats=[]).store(make_item("7", b"photo bytes", source="toy"), None)
+    assert (root / stored.ref).stat().st_ino != (root / "7.jpg").stat().st_ino

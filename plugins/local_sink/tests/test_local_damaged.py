@@ -1,72 +1,32 @@
 """A backup file the `local` source cannot read is a failure naming the file, never a silent skip or a crash.
 
-Each test damages files of a real backup folder (this sink's, flip's, flickrmirrorer's), replays it
-through the CLI into the test `folder` sink and checks: exit 1, one failure per damaged file naming its
-path inside the backup and the way out, the other documents migrated, no traceback.
+Each test damages files of a backup folder this sink wrote, replays it through the CLI into the test
+`folder` sink and checks: exit 1, one failure per damaged file naming its path inside the backup and the
+way out, the other documents migrated, no traceback. (Other tools' folders: tests/test_formats_damaged.py.)
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from local_helpers import FLIP, flip_doc, go_json, make_flip, make_mirror, mem_doc, write_json
-
-FIX = "fix or remove it, then rerun"
-
-
-def replay(cli, home: Path, backup: Path) -> tuple[subprocess.CompletedProcess, dict]:
-    """`migrator run local folder` over `backup`; the process and its report."""
-    report = home / "replay-report.json"
-    result = cli("run", "local", "folder", "-o", f"local.path={backup}", "-o", f"folder.path={home / 'replay'}",
-                 "--state", str(home / "replay.sqlite3"), "--report", str(report))
-    assert "Traceback" not in result.stderr + result.stdout, result.stderr
-    return result, json.loads(report.read_text("utf-8"))
-
-
-def reasons(report: dict) -> dict[str, str]:
-    return {f"{f['source']}:{f['id']}": f["reason"] for f in report["failed"]}
-
-
-def migrated(home: Path) -> set[str]:
-    return {p.stem for p in (home / "replay").glob("*.bin")}
-
+from damage_helpers import (
+    FIX,
+    dangling_link,
+    edit,
+    empty,
+    folder_instead,
+    migrated,
+    not_utf8,
+    reasons,
+    replay,
+    truncate,
+)
+from local_helpers import mem_doc, write_json
 
 # -- this sink's own backups ----------------------------------------------------------------------
-def edit(field: str, value: object) -> Callable[[Path], None]:
-    def damage(path: Path) -> None:
-        data = json.loads(path.read_text("utf-8"))
-        data[field] = value
-        path.write_text(json.dumps(data), "utf-8")
-    return damage
-
-
-def truncate(path: Path) -> None:
-    path.write_bytes(path.read_bytes()[:60])
-
-
-def not_utf8(path: Path) -> None:
-    path.write_bytes(path.read_bytes().replace(b'"Photo', b'"Ph\xff\xfeto'))
-
-
-def empty(path: Path) -> None:
-    path.write_bytes(b"")
-
-
-def folder_instead(path: Path) -> None:
-    path.unlink()
-    path.mkdir()
-
-
-def dangling_link(path: Path) -> None:
-    path.unlink()
-    path.symlink_to("gone.json")
-
-
 DAMAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     "truncated": (truncate, "not valid JSON"),
     "title-object": (edit("title", {"text": "x"}), "title is an object"),
@@ -162,69 +122,3 @@ def test_a_damaged_index_fails_by_name_and_the_sidecars_still_replay(cli, home, 
     reason = reasons(report)["migrator-local:index"]
     assert reason.startswith(".migrator/index.json has a bad entry for mem:") and "remove it" in reason
     assert len(migrated(home)) == len(DAMAGES) + 2
-
-
-# -- flip's folders -------------------------------------------------------------------------------
-FLIP_DAMAGES: dict[str, tuple[Callable[[Path], None], str]] = {
-    "truncated": (truncate, "not valid JSON"),
-    "title-object": (lambda p: p.write_text(go_json(flip_doc(p.stem, b"x", title={"a": 1})), "utf-8"),
-                     "title is an object"),
-    "size-text": (lambda p: p.write_text(go_json(flip_doc(p.stem, b"x", originalsize="12")), "utf-8"),
-                  "originalsize is a text"),
-    "albums-object": (lambda p: p.write_text(go_json(flip_doc(p.stem, b"x", albums={"a": 1})), "utf-8"),
-                      "albums is an object"),
-    "other-docid": (lambda p: p.write_text(go_json(flip_doc("999", b"x")), "utf-8"), "docid is '999'"),
-    "a-list": (lambda p: p.write_text("[]", "utf-8"), "holds a list"),
-    "not-utf8": (lambda p: p.write_bytes(b'{"docid": "\xff"}'), "not UTF-8"),
-    "empty": (empty, "is empty"),
-    "a-folder": (folder_instead, "is a folder"),
-    "dangling-link": (dangling_link, "dangling"),
-}
-
-
-def test_damaged_flip_records_fail_by_name(cli, home):
-    docs = [(flip_doc(str(500 + n), b"bytes"), b"bytes") for n in range(len(FLIP_DAMAGES))]
-    root = make_flip(home / "flip", FLIP + docs)
-    for n, (damage, _) in enumerate(FLIP_DAMAGES.values()):
-        damage(root / f"{500 + n}.json")
-    result, report = replay(cli, home, root)
-    assert result.returncode == 1, result.stderr
-    assert report["counts"]["failed"] == len(FLIP_DAMAGES)
-    found = reasons(report)
-    for n, (name, (_, what)) in enumerate(FLIP_DAMAGES.items()):
-        reason = found.get(f"ipernity:{500 + n}", "")
-        assert reason.startswith(f"{500 + n}.json") and what in reason and reason.endswith(FIX), (name, reason)
-    assert migrated(home) == {"ipernity-101", "ipernity-102", "ipernity-103"}
-
-
-def test_a_flip_folder_whose_only_record_is_damaged_is_still_found(cli, home):
-    root = make_flip(home / "flip", FLIP[:1])
-    truncate(root / "101.json")
-    result, report = replay(cli, home, root)
-    assert result.returncode == 1, result.stderr
-    assert list(reasons(report)) == ["ipernity:101"]
-
-
-# -- flickrmirrorer's folders ---------------------------------------------------------------------
-def test_damaged_flickrmirrorer_metadata_fails_by_name(cli, home):
-    root = make_mirror(home / "mirror")
-    stream = root / "photostream"
-    truncate(stream / "201.jpg.metadata")
-    edit("title", {"a": 1})(stream / "202_abcdef.mp4.metadata")
-    (stream / "204.jpg").write_bytes(b"x")
-    (stream / "204.jpg.metadata").symlink_to("nowhere")
-    edit("photos", {"202": 1})(root / "Albums" / "Trip - 301" / "metadata")
-    empty(root / "Collections" / "World - 401" / "Europe - 402" / "metadata")
-    result, report = replay(cli, home, root)
-    assert result.returncode == 1, result.stderr
-    found = reasons(report)
-    expected = {"flickr:201": ("photostream/201.jpg.metadata", "not valid JSON"),
-                "flickr:202": ("photostream/202_abcdef.mp4.metadata", "title is an object"),
-                "flickr:204": ("photostream/204.jpg.metadata", "dangling"),
-                "flickr:album:301": ("Albums/Trip - 301/metadata", "photos is not a list"),
-                "flickr:collection:402": ("Collections/World - 401/Europe - 402/metadata", "is empty")}
-    assert set(found) == set(expected) and report["counts"]["failed"] == len(expected)
-    for key, (rel, what) in expected.items():
-        assert found[key].startswith(rel) and what in found[key] and found[key].endswith(FIX), found[key]
-    assert migrated(home) == {"flickr-203"}
-    assert os.path.exists(home / "replay" / "collection-401.json")

@@ -10,30 +10,45 @@ from pathlib import Path
 
 from migrator import Container, Document, Item
 from migrator.errors import DocumentError
+from migrator.folders import (
+    Damaged,
+    Folder,
+    FolderFormat,
+    Listed,
+    an_object,
+    damaged,
+    is_dir,
+    is_file,
+    item_from_file,
+    list_names,
+    read_json,
+)
 
 from .. import layout
-from ..fsops import Tree, Writer, is_dir, is_file, list_names
+from ..fsops import Tree, Writer
 from ..index import FORMAT, INDEX, META, Index, read_sidecar, sidecars
-from . import Listed, damaged, item_from_file
-from .check import Damaged, an_object, container_from, read_json
+from .check import container_from
 
 SIDECARS = {layout.sidecar_name(kind) for kind in layout.KIND_DIRS}
 _ID_IN_NAME = re.compile(r"\[([^\[\]]+)\]$")
 
 
-class OwnBackup:
+class OwnBackup(FolderFormat):
     name = "migrator-local"
+    # the records exactly as stored: where this sink adopted another tool's backup, its records win
+    priority = 0
 
-    def __init__(self, tree: Tree) -> None:
-        self.tree = tree
-        self.index = Index(tree, Writer())  # read-only here: never saved by the source
+    def __init__(self, folder: Folder) -> None:
+        super().__init__(folder)
+        self.tree = Tree(folder.root)
+        self.index = Index(self.tree, Writer())  # read-only here: never saved by the source
         self.index.load()
         self._containers: dict[str, Container] | None = None
         self._bad_containers: list[tuple[Path, Damaged]] = []
 
     @classmethod
-    def detect(cls, tree: Tree) -> bool:
-        return next(sidecars(tree), None) is not None
+    def detect(cls, folder: Folder) -> bool:
+        return next(sidecars(Tree(folder.root)), None) is not None
 
     def documents(self) -> Iterator[Listed]:
         for stem, path in sidecars(self.tree):

@@ -1,7 +1,9 @@
 """Flickr answers (parsed JSON) → migrator records. Pure functions: no network, easy to test against quirks.
 
 Flickr wraps some texts as {"_content": ...} and sends numbers as strings or ints depending on the method;
-every reader here accepts both. Texts are kept exactly as received.
+every reader here accepts both. Texts are kept exactly as received. A photo maps from its photos.getInfo
+answer where there is one, else from its people.getPhotos item alone (with its extras: how flickrmirrorer
+saved it), through the same readers.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from migrator import AlbumRef, Comment, Container, Document, FileInfo, Geo, Note, Visibility
-from migrator.dates import FLICKR_GRANULARITY, utc_from_epoch
+from migrator.dates import utc_from_epoch
 from migrator.errors import DocumentError
-from migrator.licenses import FLICKR, canonical
+from migrator.licenses import canonical
+
+from .licenses import FLICKR
 
 SOURCE = "flickr"
+GRANULARITY = {"0": "second", "4": "month", "6": "year", "8": "circa"}  # date-taken granularity → the record's
 BOOKKEEPING_NS = "migrator"  # the flickr sink's machine tags: `migrator:<source>=<id>`
 _TAKEN = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -52,6 +57,12 @@ def as_int(value: Any) -> int | None:
 
 
 def flag(value: Any) -> bool:
+    """Flickr's 0/1 flags, as numbers, digit texts, JSON booleans or the words "true"/"false"; garbage is off."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in ("true", "false"):
+        return word == "true"
     return as_int(value) not in (None, 0)
 
 
@@ -61,19 +72,37 @@ utc = utc_from_epoch
 # -- fields -------------------------------------------------------------------------------------
 def taken(dates: dict[str, Any]) -> tuple[str | None, str | None]:
     """getInfo `dates` → local ISO time and granularity; an unknown taken date is None, not the upload date."""
-    value = text(dates.get("taken"))
-    if flag(dates.get("takenunknown")) or not _TAKEN.fullmatch(value) or value.startswith("0000"):
+    return _taken(dates.get("taken"), dates.get("takenunknown"), dates.get("takengranularity", "0"))
+
+
+def listed_taken(listed: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The same from a listing's `date_taken` extras."""
+    return _taken(listed.get("datetaken"), listed.get("datetakenunknown"), listed.get("datetakengranularity", "0"))
+
+
+def _taken(value: Any, unknown: Any, granularity: Any) -> tuple[str | None, str | None]:
+    value = text(value)
+    if flag(unknown) or not _TAKEN.fullmatch(value) or value.startswith("0000"):
         return None, None
-    return value.replace(" ", "T"), FLICKR_GRANULARITY.get(str(dates.get("takengranularity", "0")).strip())
+    return value.replace(" ", "T"), GRANULARITY.get(str(granularity).strip())
 
 
-def split_tags(info: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """(the user's tags, the sink's bookkeeping tags), both as raw texts (`ns:pred=value` for machine tags).
+def raw_tags(info: dict[str, Any], listed: dict[str, Any]) -> list[str]:
+    """The photo's tags as the user spelled them: getInfo's `raw` forms (multi-word tags whole; `_content` is
+    Flickr's squeezed form), else the listing's `tags` and `machine_tags` extras."""
+    if isinstance(info.get("tags"), dict):
+        return [text(tag.get("raw")) or text(tag) for tag in items(info["tags"], "tag")]
+    machine = text(listed.get("machine_tags")).split()
+    squeezed = {"".join(ch for ch in m.lower() if ch.isalnum()) for m in machine}
+    # the listing spells each machine tag twice: raw in `machine_tags`, squeezed among `tags`
+    plain = [t for t in text(listed.get("tags")).split() if t not in machine and t not in squeezed]
+    return plain + list(dict.fromkeys(machine))
 
-    `raw` keeps multi-word tags whole and the user's spelling; `_content` is Flickr's squeezed form."""
+
+def split_tags(raws: list[str]) -> tuple[list[str], list[str]]:
+    """(the user's tags, the sink's bookkeeping tags), both as raw texts (`ns:pred=value` for machine tags)."""
     mine, bookkeeping = [], []
-    for tag in items(obj(info.get("tags")), "tag"):
-        raw = text(tag.get("raw")) or text(tag)
+    for raw in raws:
         if not raw:
             continue
         machine = _MACHINE.match(raw)
@@ -134,17 +163,21 @@ def media(info: dict[str, Any], listed: dict[str, Any]) -> str:
 
 
 # -- records ------------------------------------------------------------------------------------
-def document(listed: dict[str, Any], info: dict[str, Any], raw_comments: list[dict[str, Any]] | None,
+def document(listed: dict[str, Any], info: dict[str, Any] | None, raw_comments: list[dict[str, Any]] | None,
              position: int | None, albums: list[AlbumRef], file: FileInfo | None,
              extra_metadata: dict[str, Any] | None = None) -> Document:
-    """One photo or video. `raw_comments` is None when comments were not asked for."""
+    """One photo or video. `info` is None when there is only the listing (a mirror's metadata);
+    `raw_comments` is None when comments were not asked for."""
+    metadata: dict[str, Any] = {"people.getPhotos": listed}
+    if info is not None:
+        metadata["photos.getInfo"] = info
+    info = info or {}
     photo_id = text(info.get("id")) or text(listed.get("id"))
     if not photo_id:
         raise DocumentError("Flickr answered photos.getInfo without a photo id")
     dates = obj(info.get("dates"))
-    taken_at, granularity = taken(dates)
-    tags, bookkeeping = split_tags(info)
-    metadata: dict[str, Any] = {"people.getPhotos": listed, "photos.getInfo": info}
+    taken_at, granularity = taken(dates) if dates else listed_taken(listed)
+    tags, bookkeeping = split_tags(raw_tags(info, listed))
     if raw_comments is not None:
         metadata["photos.comments.getList"] = raw_comments
     if bookkeeping:
@@ -155,7 +188,8 @@ def document(listed: dict[str, Any], info: dict[str, Any], raw_comments: list[di
     metadata.update(extra_metadata or {})
     return writable(Document(
         source=SOURCE, id=photo_id, media=media(info, listed),
-        title=text(info.get("title")), description=text(info.get("description")), tags=tags,
+        title=text(info.get("title", listed.get("title"))),
+        description=text(info.get("description", listed.get("description"))), tags=tags,
         taken_at=taken_at, taken_granularity=granularity,
         posted_at=utc(dates.get("posted")) or utc(listed.get("dateupload")),
         updated_at=utc(dates.get("lastupdate")) or utc(listed.get("lastupdate")),
@@ -166,7 +200,7 @@ def document(listed: dict[str, Any], info: dict[str, Any], raw_comments: list[di
     ))
 
 
-def album(raw: dict[str, Any], members: list[str], position: int) -> Container:
+def album(raw: dict[str, Any], members: list[str], position: int | None) -> Container:
     if not text(raw.get("id")):
         raise DocumentError("Flickr listed a photoset without an id")
     return writable(Container(kind="album", source=SOURCE, id=text(raw.get("id")), title=text(raw.get("title")),
@@ -179,19 +213,24 @@ def collections(nodes: list[dict[str, Any]], parent: str | None = None) -> Itera
     """Every node of collections.getTree, parents before children; members are set and child collection ids.
     A node without an id can be neither stored nor named by another: its children hang from its parent."""
     for position, node in enumerate(nodes, 1):
-        sets, children = items(node, "set"), items(node, "collection")
+        children = items(node, "collection")
         node_id = text(node.get("id"))
         if not node_id:
             yield from collections(children, parent)
             continue
-        members = [text(s.get("id")) for s in sets] + [text(c.get("id")) for c in children]
-        flat = {k: v for k, v in node.items() if k not in ("set", "collection")}
-        flat["set"] = sets  # the sets' titles belong to this node; child collections get their own record
-        yield writable(Container(kind="collection", source=SOURCE, id=node_id, title=text(node.get("title")),
-                                 description=text(node.get("description")), members=members,
-                                 member_kind="container", parent=parent, position=position,
-                                 source_metadata={"collections.getTree": flat}))
+        yield collection(node, parent, position)
         yield from collections(children, node_id)
+
+
+def collection(node: dict[str, Any], parent: str | None, position: int | None) -> Container:
+    """One collections.getTree node with an id; members are its sets' and child collections' ids."""
+    sets, children = items(node, "set"), items(node, "collection")
+    members = [text(s.get("id")) for s in sets] + [text(c.get("id")) for c in children]
+    flat = {k: v for k, v in node.items() if k not in ("set", "collection")}
+    flat["set"] = sets  # the sets' titles belong to this node; child collections get their own record
+    return writable(Container(kind="collection", source=SOURCE, id=text(node.get("id")), title=text(node.get("title")),
+                              description=text(node.get("description")), members=members, member_kind="container",
+                              parent=parent, position=position, source_metadata={"collections.getTree": flat}))
 
 
 def writable(record: Any) -> Any:

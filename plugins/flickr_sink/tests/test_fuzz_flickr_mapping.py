@@ -1,15 +1,18 @@
-"""Property-based fuzzing of the Flickr answer mapping: whatever people.getPhotos, photos.getInfo, the
-comments, photosets.getList and collections.getTree answer, the mapping yields records that pass
+"""Property-based fuzzing of the Flickr answer mapping: whatever people.getPhotos (alone, as a mirror saved
+it, or with photos.getInfo), the comments, photosets.getList and collections.getTree answer, the mapping
+yields records that pass
 migrator's JSON Schema (and can be written as UTF-8), or fails with a DocumentError: never any other
 exception."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from migrator_flickr import flickr_records as fr
+from migrator_flickr import mapping as fr
 
 from migrator import AlbumRef, FileInfo
 from migrator.errors import DocumentError
@@ -45,6 +48,10 @@ def answer(*keys: str) -> st.SearchStrategy:
 
 LISTED = answer("title", "description", "dateupload", "lastupdate", "latitude", "longitude", "accuracy",
                 "ispublic", "isfriend", "isfamily", "license", "media")
+# a listing item with every extra, as flickrmirrorer saved it: mapped without photos.getInfo
+LISTED_ALONE = answer("title", "description", "dateupload", "lastupdate", "latitude", "longitude", "accuracy",
+                      "ispublic", "isfriend", "isfamily", "license", "media", "datetaken", "datetakengranularity",
+                      "datetakenunknown", "tags", "machine_tags", "originalformat")
 INFO = answer("title", "description", "dates", "tags", "location", "visibility", "safety_level", "license",
               "notes", "media")
 COMMENT = answer("authorname", "author", "datecreate", "_content")
@@ -60,31 +67,36 @@ ALBUM_REFS = st.lists(st.builds(AlbumRef, st.text(min_size=1), st.text(), st.non
 
 
 
+def maps_or_fails(build: Callable[[], Any]) -> None:
+    """The property: `build()` gives a record that passes the schema, or raises DocumentError."""
+    try:
+        record = build()
+    except DocumentError:
+        event("DocumentError")
+        return
+    event("record")
+    assert_valid_record(record)
+
+
 @FUZZ
 @given(listed=LISTED, info=INFO, comments=st.none() | st.lists(COMMENT, max_size=3),
        position=st.none() | st.integers(), albums=ALBUM_REFS, file=FILE,
        extra=st.none() | st.dictionaries(st.text(max_size=5), JUNK, max_size=2))
 def test_any_photo_answer_maps_to_a_valid_record_or_a_document_error(listed, info, comments, position, albums,
                                                                      file, extra):
-    try:
-        record = fr.document(listed, info, comments, position, albums, file, extra)
-    except DocumentError:
-        event("DocumentError")
-        return
-    event("record")
-    assert_valid_record(record)
+    maps_or_fails(lambda: fr.document(listed, info, comments, position, albums, file, extra))
 
 
 @FUZZ
-@given(raw=SET, members=st.lists(st.text(min_size=1), max_size=4), position=st.integers(1, 10**6))
+@given(listed=LISTED_ALONE, albums=ALBUM_REFS, file=FILE)
+def test_any_listing_item_alone_maps_to_a_valid_record_or_a_document_error(listed, albums, file):
+    maps_or_fails(lambda: fr.document(listed, None, None, None, albums, file))
+
+
+@FUZZ
+@given(raw=SET, members=st.lists(st.text(min_size=1), max_size=4), position=st.none() | st.integers(1, 10**6))
 def test_any_photoset_answer_maps_to_a_valid_album_or_a_document_error(raw, members, position):
-    try:
-        record = fr.album(raw, members, position)
-    except DocumentError:
-        event("DocumentError")
-        return
-    event("record")
-    assert_valid_record(record)
+    maps_or_fails(lambda: fr.album(raw, members, position))
 
 
 @FUZZ

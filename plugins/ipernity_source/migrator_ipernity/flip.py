@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -17,10 +17,22 @@ from typing import Any
 from migrator import AlbumRef, Container, Document, FileInfo, Item, Visibility
 from migrator.dates import wall_clock
 from migrator.errors import DocumentError
-
-from ..fsops import Tree, is_file, list_names
-from . import Listed, damaged, item_from_file
-from .check import NEXT_STEP, Damaged, check, kind_of, read_json, short
+from migrator.folders import (
+    NEXT_STEP,
+    Damaged,
+    Folder,
+    FolderFormat,
+    Listed,
+    Originals,
+    check,
+    damaged,
+    is_file,
+    item_from_file,
+    kind_of,
+    list_names,
+    read_json,
+    short,
+)
 
 SOURCE = "ipernity"
 LAST_DOC = "ipernity_last_doc"
@@ -70,18 +82,29 @@ def document(raw: dict[str, Any], albums: dict[str, dict[str, int]]) -> Document
     )
 
 
-class FlipBackup:
-    name = "flip"
+class FlipOriginals(Originals):
+    """flip left `<docid>.<ext>` beside `<docid>.json` at the top of the folder."""
 
-    def __init__(self, tree: Tree) -> None:
-        self.tree = tree
+    def candidates(self, source: str, doc_id: str, exts: Sequence[str]) -> list[Path]:
+        if source != SOURCE:
+            return []
+        return [self.folder.root / f"{doc_id}.{ext}" for ext in dict.fromkeys(exts) if _EXT.fullmatch(ext or "")]
+
+
+class FlipBackup(FolderFormat):
+    name = "flip"
+    priority = 50  # flip saved less than ipernity said (no album ids, no tags)
+    originals = FlipOriginals
+
+    def __init__(self, folder: Folder) -> None:
+        super().__init__(folder)
         self.listed: dict[str, tuple[str, int | None] | Damaged] = {}  # docid → (title, size), in file order
         self.albums: dict[str, dict[str, int]] = {}  # title → {docid: position}, in file order
-        for name in sorted(list_names(tree.root), key=_natural):
+        for name in sorted(list_names(folder.root), key=_natural):
             if not _NAME.fullmatch(name):
                 continue
             try:
-                raw = _read(tree.root / name)
+                raw = _read(folder.root / name)
             except Damaged as exc:
                 self.listed[name[:-5]] = exc
                 continue
@@ -96,18 +119,18 @@ class FlipBackup:
             members.setdefault(doc_id, len(members) + 1)
 
     @classmethod
-    def detect(cls, tree: Tree) -> bool:
+    def detect(cls, folder: Folder) -> bool:
         """A readable flip record, or flip's position file beside files named like records."""
-        names = [n for n in list_names(tree.root) if _NAME.fullmatch(n)]
-        if names and is_file(tree.root / LAST_DOC):
+        names = [n for n in list_names(folder.root) if _NAME.fullmatch(n)]
+        if names and is_file(folder.root / LAST_DOC):
             return True
-        return any(_quiet_read(tree.root / n) for n in names)
+        return any(_quiet_read(folder.root / n) for n in names)
 
     def documents(self) -> Iterator[Listed]:
         for doc_id, found in self.listed.items():
-            path = self.tree.root / f"{doc_id}.json"
+            path = self.folder.root / f"{doc_id}.json"
             if isinstance(found, Damaged):
-                yield damaged(self.tree, SOURCE, doc_id, path, found)
+                yield damaged(self.folder, SOURCE, doc_id, path, found)
             else:
                 yield Listed(SOURCE, doc_id, found[0], found[1], partial(self._load, path))
 
@@ -115,14 +138,14 @@ class FlipBackup:
         try:
             raw = _read(path)
         except Damaged as exc:
-            raise DocumentError(f"{self.tree.rel(path)} {exc}: {exc.step}")
+            raise DocumentError(f"{self.folder.rel(path)} {exc}: {exc.step}")
         if raw is None:
-            raise DocumentError(f"{self.tree.rel(path)} is not a flip record any more: {NEXT_STEP}")
+            raise DocumentError(f"{self.folder.rel(path)} is not a flip record any more: {NEXT_STEP}")
         doc = document(raw, self.albums)
         ext = str(raw.get("ext") or "")
         if not _EXT.fullmatch(ext):
-            raise DocumentError(f"{self.tree.rel(path)}: the extension {ext!r} cannot name a file: {NEXT_STEP}")
-        return item_from_file(doc, self.tree.root / f"{doc.id}.{ext}", doc.file.size if doc.file else None)
+            raise DocumentError(f"{self.folder.rel(path)}: the extension {ext!r} cannot name a file: {NEXT_STEP}")
+        return item_from_file(doc, self.folder.root / f"{doc.id}.{ext}", doc.file.size if doc.file else None)
 
     def containers(self) -> Iterator[Container]:
         for title, members in self.albums.items():

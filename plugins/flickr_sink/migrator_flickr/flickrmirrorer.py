@@ -7,100 +7,90 @@ from __future__ import annotations
 
 import mimetypes
 import re
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from migrator import AlbumRef, Container, Document, FileInfo, Geo, Item, Visibility
-from migrator.dates import FLICKR_GRANULARITY, utc_from_epoch
+from migrator import AlbumRef, Container, Document, FileInfo, Item
 from migrator.errors import DocumentError
-from migrator.licenses import FLICKR, canonical
+from migrator.folders import (
+    Damaged,
+    Folder,
+    FolderFormat,
+    Listed,
+    Originals,
+    damaged,
+    is_dir,
+    is_file,
+    item_from_file,
+    kind_of,
+    list_names,
+    read_json,
+    short,
+)
 
-from .. import layout
-from ..fsops import Tree, is_dir, is_file, list_names
-from . import Listed, damaged, item_from_file
-from .check import Damaged, kind_of, read_json, short
+from . import mapping
+from .mapping import SOURCE, text
 
-SOURCE = "flickr"
 METADATA = ".metadata"
 _STREAM_ID = re.compile(r"(\d+)[._]")
 _FOLDER_ID = re.compile(r" - ([^ ]+)$")
-
-
-def content(value: Any) -> str:
-    """Flickr wraps some texts as {"_content": ...}."""
-    if isinstance(value, dict):
-        value = value.get("_content", "")
-    return "" if value is None else str(value)
-
-
-utc = utc_from_epoch
-
-
-def tags(raw: dict[str, Any]) -> list[str]:
-    """Normalized tags, with machine tags in their raw `ns:pred=value` form instead of their normalized twin."""
-    machine = str(raw.get("machine_tags") or "").split()
-    squeezed = {"".join(ch for ch in m.lower() if ch.isalnum()) for m in machine}
-    plain = [t for t in str(raw.get("tags") or "").split() if t not in machine and t not in squeezed]
-    return plain + list(dict.fromkeys(machine))
-
-
-def taken(raw: dict[str, Any]) -> tuple[str | None, str | None]:
-    text = str(raw.get("datetaken") or "")
-    if str(raw.get("datetakenunknown", "0")) == "1" or len(text) != 19 or text.startswith("0000"):
-        return None, None
-    return text.replace(" ", "T"), FLICKR_GRANULARITY.get(str(raw.get("datetakengranularity", "0")))
-
-
-def geo(raw: dict[str, Any]) -> Geo | None:
-    try:
-        lat, lng = float(raw.get("latitude") or 0), float(raw.get("longitude") or 0)
-        accuracy = int(raw["accuracy"]) if str(raw.get("accuracy") or "").isdigit() else None
-    except (TypeError, ValueError):
-        return None
-    if (lat, lng) == (0, 0) or not (-90 <= lat <= 90 and -180 <= lng <= 180):
-        return None
-    return Geo(lat, lng, accuracy)
+_EXT = re.compile(r"[A-Za-z0-9]{1,16}")
 
 
 def document(raw: dict[str, Any], path: Path, albums: dict[str, list[AlbumRef]]) -> Document:
-    taken_at, granularity = taken(raw)
-    ext = layout.clean_ext(path.suffix[1:]) or str(raw.get("originalformat") or "") or None
-    media = raw.get("media") if raw.get("media") in ("photo", "video") else "other"
-    return Document(
-        source=SOURCE, id=str(raw["id"]), media=media, title=content(raw.get("title")),
-        description=content(raw.get("description")), tags=tags(raw), taken_at=taken_at,
-        taken_granularity=granularity, posted_at=utc(raw.get("dateupload")), updated_at=utc(raw.get("lastupdate")),
-        visibility=Visibility(public=_flag(raw.get("ispublic")), friends=_flag(raw.get("isfriend")),
-                              family=_flag(raw.get("isfamily"))),
-        license=canonical(FLICKR, raw.get("license")), geo=geo(raw), albums=list(albums.get(str(raw["id"]), [])),
-        file=FileInfo(name=path.name, ext=ext, size=path.stat().st_size,
-                      content_type=mimetypes.guess_type(path.name)[0]),
-        source_metadata={"people.getPhotos": raw},
-    )
+    """A photo from its people.getPhotos item, through the Flickr mapper; the file names its format."""
+    suffix = path.suffix[1:].lower()
+    ext = suffix if _EXT.fullmatch(suffix) else text(raw.get("originalformat")) or None
+    file = FileInfo(name=path.name, ext=ext, size=path.stat().st_size, content_type=mimetypes.guess_type(path.name)[0])
+    return mapping.document(raw, None, None, None, albums.get(text(raw["id"]), []), file)
 
 
-def _flag(value: Any) -> bool:
-    return str(value).strip() not in ("", "0", "False", "false", "None")
+class MirrorOriginals(Originals):
+    """flickrmirrorer left `photostream/<id>.<ext>` (videos: `<id>_<secret>.<ext>`); the folder is listed
+    once, by the first thread that asks."""
+
+    def __init__(self, folder: Folder) -> None:
+        super().__init__(folder)
+        self._stream: dict[str, list[str]] | None = None
+        self._lock = threading.Lock()
+
+    def candidates(self, source: str, doc_id: str, exts: Sequence[str]) -> list[Path]:
+        if source != SOURCE:
+            return []
+        return [self.folder.root / "photostream" / name for name in self._photostream().get(doc_id, [])]
+
+    def _photostream(self) -> dict[str, list[str]]:
+        with self._lock:
+            if self._stream is None:
+                self._stream = {}
+                for name in sorted(list_names(self.folder.root / "photostream")):
+                    match = _STREAM_ID.match(name)
+                    if match and not name.endswith(METADATA):
+                        self._stream.setdefault(match[1], []).append(name)
+            return self._stream
 
 
-class MirrorBackup:
+class MirrorBackup(FolderFormat):
     name = "flickrmirrorer"
+    priority = 50  # Flickr's own answers, but only the listing's part of them
+    originals = MirrorOriginals
 
-    def __init__(self, tree: Tree) -> None:
-        self.tree = tree
-        self.stream = tree.root / "photostream"
+    def __init__(self, folder: Folder) -> None:
+        super().__init__(folder)
+        self.stream = folder.root / "photostream"
         self.album_records: list[tuple[Path, dict[str, Any]]] = []
         self.collection_records: list[tuple[Path, dict[str, Any], str | None]] = []
         self.bad: list[tuple[Path, Damaged]] = []  # album and collection files that cannot be read
-        for path in _metadata_files(tree.root / "Albums"):
+        for path in _metadata_files(folder.root / "Albums"):
             self._note(path, self.album_records.append, album_problem)
-        self._note_collections(tree.root / "Collections", None)
+        self._note_collections(folder.root / "Collections", None)
         self.albums: dict[str, list[AlbumRef]] = {}
         for _, raw in self.album_records:
             for position, member in enumerate(raw.get("photos") or [], 1):
-                ref = AlbumRef(str(raw["id"]), content(raw.get("title")), position)
+                ref = AlbumRef(str(raw["id"]), text(raw.get("title")), position)
                 self.albums.setdefault(str(member), []).append(ref)
 
     def _note(self, path: Path, keep: Callable[..., None], problem_of: Callable[[Any], str | None],
@@ -120,8 +110,8 @@ class MirrorBackup:
                 self._note_collections(path.parent, str(raw["id"]))
 
     @classmethod
-    def detect(cls, tree: Tree) -> bool:
-        return any(n.endswith(METADATA) for n in list_names(tree.root / "photostream"))
+    def detect(cls, folder: Folder) -> bool:
+        return any(n.endswith(METADATA) for n in list_names(folder.root / "photostream"))
 
     def documents(self) -> Iterator[Listed]:
         for name in sorted(list_names(self.stream)):
@@ -135,42 +125,30 @@ class MirrorBackup:
                     raise Damaged(f"holds the metadata of photo {short(raw['id'])}, not of the {match[1]} its "
                                   "name says")
             except Damaged as exc:
-                yield damaged(self.tree, SOURCE, match[1] if match else media.name, meta, exc)
+                yield damaged(self.folder, SOURCE, match[1] if match else media.name, meta, exc)
                 continue
             size = media.stat().st_size if is_file(media) else None
-            yield Listed(SOURCE, str(raw["id"]), content(raw.get("title")), size, partial(self._load, meta, media))
+            yield Listed(SOURCE, str(raw["id"]), text(raw.get("title")), size, partial(self._load, meta, media))
         for path, exc in self.bad:
             match = _FOLDER_ID.search(path.parent.name)
-            kind = "album" if self.tree.rel(path).startswith("Albums/") else "collection"
-            yield damaged(self.tree, SOURCE, f"{kind}:{match[1] if match else path.parent.name}", path, exc)
+            kind = "album" if self.folder.rel(path).startswith("Albums/") else "collection"
+            yield damaged(self.folder, SOURCE, f"{kind}:{match[1] if match else path.parent.name}", path, exc)
 
     def _load(self, meta: Path, media: Path) -> Item:
         try:
             raw = checked(read_json(meta), photo_problem)
         except Damaged as exc:
-            raise DocumentError(f"{self.tree.rel(meta)} {exc}: {exc.step}")
-        if not is_file(media) or not self.tree.inside(media):
-            raise DocumentError(f"{self.tree.rel(media)}: the file is missing (or not a regular file)")
+            raise DocumentError(f"{self.folder.rel(meta)} {exc}: {exc.step}")
+        if not is_file(media) or not self.folder.inside(media):
+            raise DocumentError(f"{self.folder.rel(media)}: the file is missing (or not a regular file)")
         return item_from_file(document(raw, media, self.albums), media)
 
     def containers(self) -> Iterator[Container]:
+        # the folders' order is their names', not the account's: no positions
         for _, raw in self.album_records:
-            yield album(raw)
+            yield mapping.album(raw, [text(m) for m in raw.get("photos") or []], None)
         for _, raw, parent in self.collection_records:
-            yield collection(raw, parent)
-
-
-def album(raw: dict[str, Any]) -> Container:
-    return Container(kind="album", source=SOURCE, id=str(raw["id"]), title=content(raw.get("title")),
-                     description=content(raw.get("description")), members=[str(m) for m in raw.get("photos") or []],
-                     updated_at=utc(raw.get("date_update")), source_metadata={"photosets.getList": raw})
-
-
-def collection(raw: dict[str, Any], parent: str | None) -> Container:
-    members = [str(s["id"]) for s in raw.get("set") or []] + [str(c["id"]) for c in raw.get("collection") or []]
-    return Container(kind="collection", source=SOURCE, id=str(raw["id"]), title=content(raw.get("title")),
-                     description=content(raw.get("description")), members=members, member_kind="container",
-                     parent=parent, source_metadata={"collections.getTree": raw})
+            yield mapping.collection(raw, parent, None)
 
 
 # -- checks: what the readers above rely on ---------------------------------------------------------
