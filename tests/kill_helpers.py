@@ -26,7 +26,7 @@ from migrator_flickr.sandbox import FlickrSandbox, build_seeded_account
 from migrator_flickr.sandbox.model import Account as FlickrAccount
 from migrator_ipernity.sandbox import Account as IpernityAccount
 from migrator_ipernity.sandbox import Doc, IpernitySandbox, build_account
-from migrator_ipernity.sandbox_truth import LICENSES
+from migrator_ipernity.sandbox.truth import LICENSES
 
 KILLED = -signal.SIGKILL
 RUN_TIMEOUT = 120  # seconds; one run of a small account takes about one

@@ -20,7 +20,7 @@ from migrator_flickr.client import machine_tag  # noqa: E402
 from migrator_flickr.sandbox import FlickrSandbox  # noqa: E402
 from migrator_flickr.sandbox.model import Account as FlickrAccount  # noqa: E402
 from migrator_ipernity.sandbox import IpernitySandbox, build_account  # noqa: E402
-from migrator_ipernity.sandbox_truth import expected_album, expected_document, without_raw  # noqa: E402
+from migrator_ipernity.sandbox.truth import expected_album, expected_document, without_raw  # noqa: E402
 
 ALL = {"MIGRATOR_LOAD_PLUGINS": "memtest,ipernity,local,flickr"}
 YEAR_2000 = 946684800

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from migrator_ipernity.client import api_sig, as_int, items_of, obj
 from migrator_ipernity.mapping import geo, taken
-from migrator_ipernity.sandbox_truth import expected_album, expected_document, without_raw
+from migrator_ipernity.sandbox.truth import expected_album, expected_document, without_raw
 
 from migrator.records import Document, dumps
 

@@ -43,8 +43,9 @@ from .account import (
     User,
     build_account,
 )
+from .knobs import Knobs
 from .render import ApiError
-from .server import IpernitySandbox, Knobs
+from .server import IpernitySandbox
 from .signing import api_sig
 
 __all__ = [
