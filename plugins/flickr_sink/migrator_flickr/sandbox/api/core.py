@@ -48,6 +48,10 @@ class Call:
             return default
         return v
 
+    def id_list(self, name: str) -> list[str]:
+        """A comma-separated list argument (``photo_ids``, ``tickets`` ...), blanks dropped."""
+        return [x.strip() for x in (self.arg(name) or "").split(",") if x.strip()]
+
     @property
     def owner(self) -> bool:
         return self.perms >= READ

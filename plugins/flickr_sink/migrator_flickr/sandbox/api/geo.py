@@ -21,31 +21,29 @@ def geo_get_location(call: Call):
         "context": str(g.get("context", 0)), "place_id": place_id, "woeid": woeid})])
 
 
+def _coordinate(text: str, limit: int, code: int, name: str) -> float:
+    """A latitude or longitude cut (not rounded) to six decimals; error ``code`` unless a number in range."""
+    invalid = ApiError(code, f"Not a valid {name}.")
+    try:
+        value = float(text)
+    except ValueError:
+        raise invalid from None
+    if not math.isfinite(value):
+        raise invalid
+    value = math.trunc(value * 1_000_000) / 1_000_000
+    if not -limit <= value <= limit:
+        raise invalid
+    return value
+
+
 @method("flickr.photos.geo.setLocation", WRITE)
 def geo_set_location(call: Call):
     p = call.photo()
     lat_s, lon_s = call.arg("lat"), call.arg("lon")
     if lat_s is None or lon_s is None:
         raise ApiError(2, "Required arguments missing.")
-
-    def trunc(s: str) -> float:
-        v = float(s)
-        if not math.isfinite(v):
-            raise ValueError(s)
-        return math.trunc(v * 1_000_000) / 1_000_000
-
-    try:
-        lat = trunc(lat_s)
-    except ValueError:
-        raise ApiError(3, "Not a valid latitude.") from None
-    if not -90 <= lat <= 90:
-        raise ApiError(3, "Not a valid latitude.")
-    try:
-        lon = trunc(lon_s)
-    except ValueError:
-        raise ApiError(4, "Not a valid longitude.") from None
-    if not -180 <= lon <= 180:
-        raise ApiError(4, "Not a valid longitude.")
+    lat = _coordinate(lat_s, 90, 3, "latitude")
+    lon = _coordinate(lon_s, 180, 4, "longitude")
     acc = int_arg(call.arg("accuracy"), 16)
     if acc is None or not 1 <= acc <= 16:
         raise ApiError(5, "Not a valid accuracy.")

@@ -149,7 +149,7 @@ def photosets_remove_photo(call: Call):
 @method("flickr.photosets.removePhotos", WRITE)
 def photosets_remove_photos(call: Call):
     s = _set(call)
-    ids = [x.strip() for x in (call.arg("photo_ids") or "").split(",") if x.strip()]
+    ids = call.id_list("photo_ids")
     for pid in ids:
         if pid not in call.account.photos:
             raise ApiError(2, "Photo not found")
@@ -165,7 +165,7 @@ def photosets_remove_photos(call: Call):
 def photosets_edit_photos(call: Call):
     s = _set(call)
     prim = (call.arg("primary_photo_id") or "").strip()
-    ids = [x.strip() for x in (call.arg("photo_ids") or "").split(",") if x.strip()]
+    ids = call.id_list("photo_ids")
     if not ids:
         raise ApiError(5, "Empty photos list")
     for pid in ids:
@@ -175,11 +175,7 @@ def photosets_edit_photos(call: Call):
         raise ApiError(3, "Primary photo not found")
     if prim not in ids:
         raise ApiError(4, "Primary photo not in list")
-    seen: list[str] = []
-    for pid in ids:
-        if pid not in seen:
-            seen.append(pid)
-    s.photos = seen
+    s.photos = list(dict.fromkeys(ids))  # first occurrence wins
     s.primary = prim
     s.date_update = call.now
 
@@ -187,14 +183,11 @@ def photosets_edit_photos(call: Call):
 @method("flickr.photosets.reorderPhotos", WRITE)
 def photosets_reorder(call: Call):
     s = _set(call)
-    ids = [x.strip() for x in (call.arg("photo_ids") or "").split(",") if x.strip()]
+    ids = call.id_list("photo_ids")
     for pid in ids:
         if pid not in s.photos:
             raise ApiError(2, "Photo not found")
-    first: list[str] = []
-    for pid in ids:
-        if pid not in first:
-            first.append(pid)
+    first = list(dict.fromkeys(ids))
     s.photos = first + [x for x in s.photos if x not in first]
     s.date_update = call.now
 
@@ -223,15 +216,12 @@ def photosets_edit_meta(call: Call):
 
 @method("flickr.photosets.orderSets", WRITE)
 def photosets_order(call: Call):
-    ids = [x.strip() for x in (call.arg("photoset_ids") or "").split(",") if x.strip()]
+    ids = call.id_list("photoset_ids")
     by_id = {s.id: s for s in call.account.photosets}
     for sid in ids:
         if sid not in by_id:
             raise ApiError(1, "Set not found")
-    first = []
-    for sid in ids:
-        if by_id[sid] not in first:
-            first.append(by_id[sid])
+    first = [by_id[sid] for sid in dict.fromkeys(ids)]
     call.account.photosets = first + [s for s in call.account.photosets if s not in first]
 
 

@@ -222,7 +222,7 @@ def apply_replace(account: Account, p: Photo, meta: dict[str, Any], now: int) ->
 
 @method("flickr.photos.upload.checkTickets")
 def check_tickets(call: Call):
-    ids = [t.strip() for t in (call.arg("tickets") or "").split(",") if t.strip()]
+    ids = call.id_list("tickets")
     out = []
     for tid in ids:
         t = call.account.tickets.get(tid)
