@@ -51,6 +51,10 @@ from .render import ApiError, error_body, ok_body
 _MEDIA_LABELS = {"flv": "flv", "mp4": "mp4", "hd": "mp4", "mp3": "mp3"}
 
 
+def _options(values: dict[str, str]) -> list[str]:
+    return [arg for name, value in values.items() for arg in ("-o", f"ipernity.{name}={value}")]
+
+
 class IpernitySandbox:
     """A local, faithful emulation of the ipernity API for one account.
 
@@ -180,6 +184,18 @@ class IpernitySandbox:
         """Mint a token for the account owner (what the whole frob dance ends with)."""
         granted = self._perm_dict(perm_doc, perms)
         return self.auth_store.issue(self.api_key, self.account.user.user_id, granted).token
+
+    # -- pointing migrator at it -----------------------------------------------------------
+    def endpoint_options(self) -> list[str]:
+        """``-o ipernity.*`` arguments naming this sandbox's API and authorize page (no credentials)."""
+        return _options({"api_url": self.api_url, "auth_url": self.auth_url})
+
+    def cli_options(self, token: str | None = None) -> list[str]:
+        """``-o ipernity.*`` arguments pointing a ``migrator run`` at this sandbox: its endpoints, the
+        application's key and secret, and ``token`` (a fresh ``perm_doc=read`` token when None)."""
+        token = self.grant_token(perm_doc="read") if token is None else token
+        credentials = {"api_key": self.api_key, "api_secret": self.api_secret, "auth_token": token}
+        return self.endpoint_options() + _options(credentials)
 
     def approve(self, frob: str, perm_doc: str | None = "read", **perms: str | None) -> None:
         """What the owner clicking "approve" on the authorize page does."""
