@@ -829,15 +829,19 @@ class FlickrSandbox:
         """``-o flickr.*`` arguments naming this sandbox's REST, upload and OAuth endpoints (no credentials)."""
         return _options({"rest_url": self.rest_url, "upload_url": self.upload_url, "oauth_url": self.oauth_url})
 
+    def app_options(self) -> list[str]:
+        """The endpoints plus the registered application's key and secret: what ``migrator auth`` needs."""
+        return _options({"api_key": self.api_key, "api_secret": self.api_secret}) + self.endpoint_options()
+
     def cli_options(self, perms: str = "write", **overrides: Any) -> list[str]:
-        """``-o flickr.*`` arguments pointing a ``migrator run`` at this sandbox, with a token granted now.
+        """``-o flickr.*`` arguments pointing a ``migrator run`` at this sandbox: :meth:`app_options` and
+        an access token with ``perms`` granted now.
 
         No pacing (``rate=0``) and short retry pauses (``backoff=0.05``), so test runs stay quick;
         ``overrides`` sets other option values (``backoff=0.01``, ``rate=1`` ...)."""
         token, secret = self.grant_token(perms)
-        credentials = {"api_key": self.api_key, "api_secret": self.api_secret, "oauth_token": token,
-                       "oauth_token_secret": secret}
-        return _options(credentials) + self.endpoint_options() + _options({"rate": 0, "backoff": 0.05, **overrides})
+        return self.app_options() + _options({"oauth_token": token, "oauth_token_secret": secret, "rate": 0,
+                                              "backoff": 0.05, **overrides})
 
     def authorize(self, request_token: str, perms: str = "write") -> str:
         """The user's click on the authorise page; returns the verifier."""

@@ -190,12 +190,15 @@ class IpernitySandbox:
         """``-o ipernity.*`` arguments naming this sandbox's API and authorize page (no credentials)."""
         return _options({"api_url": self.api_url, "auth_url": self.auth_url})
 
+    def app_options(self) -> list[str]:
+        """The endpoints plus the registered application's key and secret: what ``migrator auth`` needs."""
+        return self.endpoint_options() + _options({"api_key": self.api_key, "api_secret": self.api_secret})
+
     def cli_options(self, token: str | None = None) -> list[str]:
-        """``-o ipernity.*`` arguments pointing a ``migrator run`` at this sandbox: its endpoints, the
-        application's key and secret, and ``token`` (a fresh ``perm_doc=read`` token when None)."""
+        """``-o ipernity.*`` arguments pointing a ``migrator run`` at this sandbox: :meth:`app_options`
+        and ``token`` (a fresh ``perm_doc=read`` token when None)."""
         token = self.grant_token(perm_doc="read") if token is None else token
-        credentials = {"api_key": self.api_key, "api_secret": self.api_secret, "auth_token": token}
-        return self.endpoint_options() + _options(credentials)
+        return self.app_options() + _options({"auth_token": token})
 
     def approve(self, frob: str, perm_doc: str | None = "read", **perms: str | None) -> None:
         """What the owner clicking "approve" on the authorize page does."""
