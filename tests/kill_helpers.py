@@ -25,8 +25,8 @@ from migrator_flickr.client import machine_tag
 from migrator_flickr.sandbox import FlickrSandbox, build_seeded_account
 from migrator_flickr.sandbox.model import Account as FlickrAccount
 from migrator_ipernity.sandbox import Account as IpernityAccount
-from migrator_ipernity.sandbox import Doc, IpernitySandbox, build_account
-from migrator_ipernity.sandbox_truth import LICENSES
+from migrator_ipernity.sandbox import Doc, build_account
+from migrator_ipernity.sandbox.truth import LICENSES
 
 KILLED = -signal.SIGKILL
 RUN_TIMEOUT = 120  # seconds; one run of a small account takes about one
@@ -61,19 +61,6 @@ def empty_flickr() -> FlickrSandbox:
 
 def seeded_flickr(n_photos: int = 12) -> FlickrSandbox:
     return FlickrSandbox(seed=0, account=build_seeded_account(0, n_photos=n_photos))
-
-
-def ipernity_options(sb: IpernitySandbox) -> list[str]:
-    return ["-o", f"ipernity.api_url={sb.api_url}", "-o", f"ipernity.api_key={sb.api_key}",
-            "-o", f"ipernity.api_secret={sb.api_secret}", "-o", f"ipernity.auth_token={sb.grant_token('read')}"]
-
-
-def flickr_options(sb: FlickrSandbox, perms: str) -> list[str]:
-    token, secret = sb.grant_token(perms)
-    return ["-o", f"flickr.api_key={sb.api_key}", "-o", f"flickr.api_secret={sb.api_secret}",
-            "-o", f"flickr.oauth_token={token}", "-o", f"flickr.oauth_token_secret={secret}",
-            "-o", f"flickr.rest_url={sb.rest_url}", "-o", f"flickr.upload_url={sb.upload_url}",
-            "-o", f"flickr.oauth_url={sb.oauth_url}", "-o", "flickr.rate=0", "-o", "flickr.backoff=0.05"]
 
 
 # -- scenarios --------------------------------------------------------------------------------------

@@ -20,23 +20,10 @@ from migrator_flickr.client import machine_tag  # noqa: E402
 from migrator_flickr.sandbox import FlickrSandbox  # noqa: E402
 from migrator_flickr.sandbox.model import Account as FlickrAccount  # noqa: E402
 from migrator_ipernity.sandbox import IpernitySandbox, build_account  # noqa: E402
-from migrator_ipernity.sandbox_truth import expected_album, expected_document, without_raw  # noqa: E402
+from migrator_ipernity.sandbox.truth import expected_album, expected_document, without_raw  # noqa: E402
 
 ALL = {"MIGRATOR_LOAD_PLUGINS": "memtest,ipernity,local,flickr"}
 YEAR_2000 = 946684800
-
-
-def ipernity_args(sb: IpernitySandbox) -> list[str]:
-    return ["-o", f"ipernity.api_url={sb.api_url}", "-o", f"ipernity.api_key={sb.api_key}",
-            "-o", f"ipernity.api_secret={sb.api_secret}", "-o", f"ipernity.auth_token={sb.grant_token('read')}"]
-
-
-def flickr_args(sb: FlickrSandbox) -> list[str]:
-    token, secret = sb.grant_token("write")
-    return ["-o", f"flickr.api_key={sb.api_key}", "-o", f"flickr.api_secret={sb.api_secret}",
-            "-o", f"flickr.oauth_token={token}", "-o", f"flickr.oauth_token_secret={secret}",
-            "-o", f"flickr.rest_url={sb.rest_url}", "-o", f"flickr.upload_url={sb.upload_url}",
-            "-o", f"flickr.oauth_url={sb.oauth_url}", "-o", "flickr.rate=0", "-o", "flickr.backoff=0.05"]
 
 
 def folder_records(out: Path) -> dict[str, dict]:
@@ -93,7 +80,7 @@ def assert_on_flickr(account, state: dict, full: bool = True) -> None:
 def test_ipernity_local_round_trip_is_exact(cli, home):
     with IpernitySandbox(seed=0) as sb:
         backup, direct, replayed = home / "backup", home / "direct", home / "replayed"
-        result = cli("run", "ipernity", "local", "folder", *ipernity_args(sb), "-o", f"local.path={backup}",
+        result = cli("run", "ipernity", "local", "folder", *sb.cli_options(), "-o", f"local.path={backup}",
                      "-o", f"folder.path={direct}", "-o", "folder.skip_media=none", "--state", str(home / "s1"),
                      env=ALL)
         assert result.returncode == 0, result.stderr
@@ -137,7 +124,7 @@ def test_ipernity_into_a_flip_backup_downloads_only_what_flip_lacked(cli, home):
         backup = home / "backup"
         had = sb.account.docs[::2]
         flip_folder(backup, sb.account, had)
-        result = cli("run", "ipernity", "local", *ipernity_args(sb), "-o", f"local.path={backup}",
+        result = cli("run", "ipernity", "local", *sb.cli_options(), "-o", f"local.path={backup}",
                      "--state", str(home / "s"), env=ALL)
         assert result.returncode == 0, result.stderr
         assert set(sb.downloads) == {d.doc_id for d in sb.account.docs} - {d.doc_id for d in had}
@@ -164,7 +151,7 @@ def test_ipernity_local_flickr_sandbox_flag(cli, home):
 def test_ipernity_local_flickr_field_by_field(cli, home):
     with IpernitySandbox(seed=0) as ip, FlickrSandbox(seed=0, account=FlickrAccount.empty(0, "sandbox",
                                                                                            YEAR_2000)) as fl:
-        args = ["run", "ipernity", "local", "flickr", *ipernity_args(ip), *flickr_args(fl),
+        args = ["run", "ipernity", "local", "flickr", *ip.cli_options(), *fl.cli_options(),
                 "-o", f"local.path={home / 'backup'}", "--state", str(home / "s")]
         result = cli(*args, env=ALL)
         assert result.returncode == 0, result.stderr
@@ -188,7 +175,7 @@ def test_flip_folder_replayed_to_flickr_adopting_flop_uploads(cli, home):
             client.photos.setDates(photo_id=rsp.findtext("photoid"), date_taken=doc.created_at, format="etree")
         (flip / "flickr_last_doc").write_text("5")
         fl.reset_counters()
-        result = cli("run", "local", "flickr", "-o", f"local.path={flip}", *flickr_args(fl),
+        result = cli("run", "local", "flickr", "-o", f"local.path={flip}", *fl.cli_options(),
                      "--state", str(home / "s"), "--report", str(home / "r.json"), env=ALL)
         assert result.returncode == 0, result.stderr
         media = [d for d in account.docs if d.media in ("photo", "video")]
@@ -224,12 +211,8 @@ def test_flickr_mirror_adopts_a_flickrmirrorer_folder(cli, home, monkeypatch):
             (mirror / "photostream" / name).write_bytes(photo.read_original())
             (mirror / "photostream" / f"{name}.metadata").write_text(json.dumps({"id": photo.id,
                                                                                  "title": photo.title}))
-        token, secret = fl.grant_token("read")
-        result = cli("run", "flickr", "local", "-o", f"local.path={mirror}", "-o", f"flickr.api_key={fl.api_key}",
-                     "-o", f"flickr.api_secret={fl.api_secret}", "-o", f"flickr.oauth_token={token}",
-                     "-o", f"flickr.oauth_token_secret={secret}", "-o", f"flickr.rest_url={fl.rest_url}",
-                     "-o", f"flickr.oauth_url={fl.oauth_url}", "-o", "flickr.rate=0", "--state", str(home / "s"),
-                     env=ALL)
+        result = cli("run", "flickr", "local", "-o", f"local.path={mirror}", *fl.cli_options("read"),
+                     "--state", str(home / "s"), env=ALL)
         assert result.returncode == 0, result.stderr
         videos = [p for p in fl.account.photos.values() if p.media == "video"]
         assert len(originals) == len(videos)  # only what the mirror lacked
@@ -253,7 +236,7 @@ class Chain:
 
     def __init__(self, cli, home: Path, ip: IpernitySandbox, fl: FlickrSandbox) -> None:
         self.cli, self.home, self.ip, self.fl = cli, home, ip, fl
-        self.args = ["run", "ipernity", "local", "flickr", *ipernity_args(ip), *flickr_args(fl),
+        self.args = ["run", "ipernity", "local", "flickr", *ip.cli_options(), *fl.cli_options(),
                      "-o", f"local.path={home / 'backup'}", "--state", str(home / "state.sqlite3")]
 
     def __call__(self, *extra: str, kill: str | None = None):
@@ -321,7 +304,7 @@ def test_any_id_round_trips_through_the_machine_tag(cli, home):
     source = home / "docs.json"
     source.write_text(json.dumps(data), "utf-8")
     with FlickrSandbox(seed=0, account=FlickrAccount.empty(0, "sandbox", YEAR_2000)) as fl:
-        args = ["run", "jsonfile", "flickr", "-o", f"jsonfile.file={source}", *flickr_args(fl)]
+        args = ["run", "jsonfile", "flickr", "-o", f"jsonfile.file={source}", *fl.cli_options()]
         first = cli(*args, "--state", str(home / "one"), env=ALL)
         assert first.returncode == 0, first.stderr
         assert fl.calls["upload"] == len(ids)

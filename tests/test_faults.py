@@ -38,7 +38,7 @@ from migrator_flickr.sandbox import FlickrSandbox  # noqa: E402
 from migrator_flickr.sandbox import api as flickr_api  # noqa: E402
 from migrator_flickr.sandbox.model import Account as FlickrAccount  # noqa: E402
 from migrator_ipernity.sandbox import IpernitySandbox, build_account  # noqa: E402
-from test_end_to_end import assert_on_flickr, flickr_args  # noqa: E402
+from test_end_to_end import assert_on_flickr  # noqa: E402
 
 ENV = {"MIGRATOR_LOAD_PLUGINS": "ipernity,local,flickr"}
 N_DOCS = 10
@@ -56,21 +56,14 @@ class Chain:
         self.runs = 0
         self.ip_token = ip.grant_token("read")
 
-    def ipernity_args(self) -> list[str]:
-        ip = self.ip
-        return ["-o", f"ipernity.api_url={ip.api_url}", "-o", f"ipernity.api_key={ip.api_key}",
-                "-o", f"ipernity.api_secret={ip.api_secret}", "-o", f"ipernity.auth_token={self.ip_token}"]
-
-    def flickr_args(self) -> list[str]:
-        return [*flickr_args(self.fl), "-o", "flickr.backoff=0.01"]  # the last -o wins: quick retries
-
     def run(self, *extra: str, flickr: bool = True, script: Path | None = None,
             env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess, dict[str, Any]]:
         self.runs += 1
         report = self.home / f"report{self.runs}.json"
         sinks = ["local", "flickr"] if flickr else ["local"]
-        args = ["run", "ipernity", *sinks, *self.ipernity_args(), "-o", f"local.path={self.backup}",
-                *(self.flickr_args() if flickr else []), "--state", str(self.state), "--report", str(report), *extra]
+        flickr_options = self.fl.cli_options(backoff=0.01) if flickr else []  # quicker retries than the default
+        args = ["run", "ipernity", *sinks, *self.ip.cli_options(self.ip_token), "-o", f"local.path={self.backup}",
+                *flickr_options, "--state", str(self.state), "--report", str(report), *extra]
         result = self.cli(*args, env={**ENV, **(env or {})}, timeout=RUN_TIMEOUT, script=script)
         assert "Traceback" not in result.stderr, result.stderr
         return result, (json.loads(report.read_text("utf-8")) if report.exists() else {})
@@ -261,7 +254,7 @@ def test_flickr_token_revoked_mid_run(chain, monkeypatch):
     result, _ = chain.run()
     assert result.returncode == 3, result.stderr
     assert "migrator auth flickr" in result.stderr
-    result, _ = chain.run()  # flickr_args grants a new token, as `migrator auth flickr` would
+    result, _ = chain.run()  # cli_options grants a new token, as `migrator auth flickr` would
     assert result.returncode == 0, result.stderr
     chain.assert_on_flickr()
 

@@ -38,8 +38,6 @@ from kill_helpers import (  # noqa: E402
     copy_tree,
     empty_flickr,
     finished,
-    flickr_options,
-    ipernity_options,
     logged_points,
     seeded_flickr,
     small_ipernity_account,
@@ -251,7 +249,7 @@ def ipernity_local_flickr(stack: contextlib.ExitStack, root: Path, jobs: int) ->
     account = small_ipernity_account()
     ip = stack.enter_context(IpernitySandbox(account=account))
     fl = stack.enter_context(empty_flickr())
-    world = World(root, ("ipernity", "local", "flickr"), [*ipernity_options(ip), *flickr_options(fl, "write")], jobs)
+    world = World(root, ("ipernity", "local", "flickr"), [*ip.cli_options(), *fl.cli_options("write")], jobs)
 
     def final(problems: Problems) -> None:
         check_ipernity_backup(problems, world.backup, account)
@@ -266,7 +264,7 @@ def ipernity_local_flickr(stack: contextlib.ExitStack, root: Path, jobs: int) ->
 
 def flickr_local(stack: contextlib.ExitStack, root: Path, jobs: int) -> Bench:
     fl = stack.enter_context(seeded_flickr())
-    world = World(root, ("flickr", "local"), flickr_options(fl, "read"), jobs)
+    world = World(root, ("flickr", "local"), fl.cli_options("read"), jobs)
 
     def final(problems: Problems) -> None:
         check_flickr_mirror(problems, world.backup, fl)
@@ -289,7 +287,7 @@ def replay_backup(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A backup made by one uninterrupted `ipernity local` run, copied into every local → flickr world."""
     root = tmp_path_factory.mktemp("replay-backup")
     with IpernitySandbox(account=small_ipernity_account()) as ip:
-        world = World(root, ("ipernity", "local"), ipernity_options(ip))
+        world = World(root, ("ipernity", "local"), ip.cli_options())
         result = world.run()
     assert result.returncode == 0, result.stderr
     return world.backup
@@ -299,7 +297,7 @@ def local_flickr(backup: Path) -> Callable[[contextlib.ExitStack, Path, int], Be
     def open_bench(stack: contextlib.ExitStack, root: Path, jobs: int) -> Bench:
         account = small_ipernity_account()
         fl = stack.enter_context(empty_flickr())
-        world = World(root, ("local", "flickr"), flickr_options(fl, "write"), jobs)
+        world = World(root, ("local", "flickr"), fl.cli_options("write"), jobs)
         copy_tree(backup, world.backup)
 
         def final(problems: Problems) -> None:

@@ -57,8 +57,7 @@ def authorize_ipernity(cli, ip: IpernitySandbox) -> None:
         ip.approve(re.search(r"frob=([^&\s]+)", line).group(1))
         return ""
 
-    result = interactive_auth(cli, ["ipernity", "-o", f"ipernity.api_url={ip.api_url}",
-                                    "-o", f"ipernity.auth_url={ip.auth_url}"], "frob=", approve)
+    result = interactive_auth(cli, ["ipernity", *ip.endpoint_options()], "frob=", approve)
     assert result.returncode == 0, result.stderr
 
 
@@ -66,9 +65,7 @@ def authorize_flickr(cli, fl: FlickrSandbox) -> None:
     def verifier(line: str) -> str:
         return fl.authorize(re.search(r"oauth_token=([^&\s]+)", line).group(1), perms="write")
 
-    endpoints = ["-o", f"flickr.rest_url={fl.rest_url}", "-o", f"flickr.upload_url={fl.upload_url}",
-                 "-o", f"flickr.oauth_url={fl.oauth_url}"]
-    result = interactive_auth(cli, ["flickr", *endpoints], "oauth_token=", verifier)
+    result = interactive_auth(cli, ["flickr", *fl.endpoint_options()], "oauth_token=", verifier)
     assert result.returncode == 0, result.stderr
 
 
@@ -111,10 +108,9 @@ def test_no_secret_in_output_report_backup_state_or_config(cli, home):
         ip.signatures_seen.clear()  # the authorization links are shown on purpose; the run's must not be
         fl.oauth.signatures_seen.clear()
         report, backup, state = home / "report.json", home / "backup", home / "state.sqlite3"
-        result = cli("run", "ipernity", "local", "flickr", "-v", "-o", f"ipernity.api_url={ip.api_url}",
-                     "-o", f"local.path={backup}", "-o", f"flickr.rest_url={fl.rest_url}",
-                     "-o", f"flickr.upload_url={fl.upload_url}", "-o", f"flickr.oauth_url={fl.oauth_url}",
-                     "-o", "flickr.rate=0", "--state", str(state), "--report", str(report), env=ENV, timeout=TIMEOUT)
+        result = cli("run", "ipernity", "local", "flickr", "-v", *ip.endpoint_options(), "-o", f"local.path={backup}",
+                     *fl.endpoint_options(), "-o", "flickr.rate=0", "--state", str(state), "--report", str(report),
+                     env=ENV, timeout=TIMEOUT)
         assert result.returncode == 0, result.stderr
         ipernity_sigs, flickr_sigs = set(ip.signatures_seen), fl.signatures
     tokens = {"ipernity": load_token("ipernity", config), "flickr": load_token("flickr", config)}

@@ -19,7 +19,7 @@ from migrator_flickr.sandbox import FlickrSandbox
 from migrator_flickr.sandbox import api as sandbox_api
 from migrator_flickr.sandbox.model import Account
 from migrator_ipernity.sandbox import IpernitySandbox
-from migrator_ipernity.sandbox_truth import LICENSES
+from migrator_ipernity.sandbox.truth import LICENSES
 
 FLICKR_LICENSE = {"all-rights-reserved": 0, "CC-BY-NC-SA-2.0": 1, "CC-BY-NC-2.0": 2, "CC-BY-NC-ND-2.0": 3,
                   "CC-BY-2.0": 4, "CC-BY-SA-2.0": 5, "CC-BY-ND-2.0": 6}

@@ -35,9 +35,7 @@ def run(cli, sb, home: Path, *extra: str, attempts: int = ATTEMPTS) -> tuple:
     script = home / "fast_policy.py"
     script.write_text(WRAPPER)
     report = home / "report.json"
-    args = [str(attempts), "run", "ipernity", "folder", "-o", f"ipernity.api_url={sb.api_url}",
-            "-o", f"ipernity.api_key={sb.api_key}", "-o", f"ipernity.api_secret={sb.api_secret}",
-            "-o", f"ipernity.auth_token={sb.grant_token(perm_doc='read')}", "-o", f"folder.path={home / 'out'}",
+    args = [str(attempts), "run", "ipernity", "folder", *sb.cli_options(), "-o", f"folder.path={home / 'out'}",
             "--state", str(home / "state.sqlite3"), "--report", str(report), *extra]
     started = time.monotonic()
     result = cli(*args, script=script, env={"MIGRATOR_LOAD_PLUGINS": "memtest,ipernity"})

@@ -14,17 +14,9 @@ from pathlib import Path
 import pytest
 from migrator_ipernity.client import api_sig, as_int, items_of, obj
 from migrator_ipernity.mapping import geo, taken
-from migrator_ipernity.sandbox_truth import expected_album, expected_document, without_raw
+from migrator_ipernity.sandbox.truth import expected_album, expected_document, without_raw
 
 from migrator.records import Document, dumps
-
-
-def ipernity_args(sb, token: str | None = None) -> list[str]:
-    args = ["-o", f"ipernity.api_url={sb.api_url}", "-o", f"ipernity.api_key={sb.api_key}",
-            "-o", f"ipernity.api_secret={sb.api_secret}", "-o", f"ipernity.auth_url={sb.auth_url}"]
-    if token:
-        args += ["-o", f"ipernity.auth_token={token}"]
-    return args
 
 
 class Backup:
@@ -39,7 +31,7 @@ class Backup:
     def __call__(self, *extra: str) -> tuple[subprocess.CompletedProcess, dict]:
         self.runs += 1
         report = self.home / f"report{self.runs}.json"
-        result = self.cli("run", "ipernity", "folder", *ipernity_args(self.sb, self.token),
+        result = self.cli("run", "ipernity", "folder", *self.sb.cli_options(self.token),
                           "-o", f"folder.path={self.out}", "-o", "folder.skip_media=none",
                           "--state", str(self.state), "--report", str(report), *extra,
                           env={"MIGRATOR_LOAD_PLUGINS": "memtest,ipernity"})
@@ -183,11 +175,11 @@ def test_failed_document_does_not_advance_the_bookmark(backup, home):
 
 
 def test_missing_token_needs_authorization(cli, fresh_sandbox, home):
-    result = cli("run", "ipernity", "folder", *ipernity_args(fresh_sandbox), "-o", f"folder.path={home}/o",
+    result = cli("run", "ipernity", "folder", *fresh_sandbox.app_options(), "-o", f"folder.path={home}/o",
                  env={"MIGRATOR_LOAD_PLUGINS": "memtest,ipernity"})
     assert result.returncode == 3
     assert "migrator auth ipernity" in result.stderr
-    result = cli("run", "ipernity", "folder", *ipernity_args(fresh_sandbox, "123-bogus"), "-o",
+    result = cli("run", "ipernity", "folder", *fresh_sandbox.cli_options("123-bogus"), "-o",
                  f"folder.path={home}/o", env={"MIGRATOR_LOAD_PLUGINS": "memtest,ipernity"})
     assert result.returncode == 3 and "migrator auth ipernity" in result.stderr
     assert "Traceback" not in result.stderr
@@ -203,7 +195,7 @@ def test_secrets_never_printed(backup):
 
 def test_auth_flow_through_stdin(cli, fresh_sandbox, home, plugin_site):
     sb = fresh_sandbox
-    proc = subprocess.Popen([sys.executable, "-m", "migrator", "auth", "ipernity", *ipernity_args(sb)],
+    proc = subprocess.Popen([sys.executable, "-m", "migrator", "auth", "ipernity", *sb.app_options()],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=cli.env({"MIGRATOR_LOAD_PLUGINS": "ipernity"}))
     url = ""
@@ -223,7 +215,7 @@ def test_auth_flow_through_stdin(cli, fresh_sandbox, home, plugin_site):
     assert token_file.stat().st_mode & 0o777 == 0o600
     token = json.loads(token_file.read_text())["token"]
     assert token and token not in out + err and frob
-    result = cli("run", "ipernity", "folder", *ipernity_args(sb), "-o", f"folder.path={home}/o", "--limit", "2",
+    result = cli("run", "ipernity", "folder", *sb.app_options(), "-o", f"folder.path={home}/o", "--limit", "2",
                  env={"MIGRATOR_LOAD_PLUGINS": "memtest,ipernity"})
     assert result.returncode == 0, result.stderr
 

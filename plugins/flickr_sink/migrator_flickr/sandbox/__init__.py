@@ -22,6 +22,7 @@ Usage::
     with FlickrSandbox(seed=0) as sb:                 # empty account, user "sandbox"
         flickr = sb.flickrapi_client("write")        # flickrapi.FlickrAPI, token in memory only
         flickr.test.login()
+        sb.cli_options()                              # ["-o", "flickr.api_key=...", ...] for `migrator run`
 
     sb = FlickrSandbox(account=build_seeded_account(0)).start()   # an existing account to mirror
     ...

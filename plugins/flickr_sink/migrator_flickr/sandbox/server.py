@@ -698,6 +698,10 @@ def _unlink(path: str | None) -> None:
             pass
 
 
+def _options(values: dict[str, Any]) -> list[str]:
+    return [arg for name, value in values.items() for arg in ("-o", f"flickr.{name}={value}")]
+
+
 class FlickrSandbox:
     """A Flickr API emulator on 127.0.0.1 (see the package docstring)."""
 
@@ -819,6 +823,25 @@ class FlickrSandbox:
         """Issue an access token directly (what a completed OAuth dance yields)."""
         at = self.oauth.grant(perms, self.account.user.nsid)
         return at.token, at.secret
+
+    # -- pointing migrator at it -----------------------------------------------------------------
+    def endpoint_options(self) -> list[str]:
+        """``-o flickr.*`` arguments naming this sandbox's REST, upload and OAuth endpoints (no credentials)."""
+        return _options({"rest_url": self.rest_url, "upload_url": self.upload_url, "oauth_url": self.oauth_url})
+
+    def app_options(self) -> list[str]:
+        """The endpoints plus the registered application's key and secret: what ``migrator auth`` needs."""
+        return _options({"api_key": self.api_key, "api_secret": self.api_secret}) + self.endpoint_options()
+
+    def cli_options(self, perms: str = "write", **overrides: Any) -> list[str]:
+        """``-o flickr.*`` arguments pointing a ``migrator run`` at this sandbox: :meth:`app_options` and
+        an access token with ``perms`` granted now.
+
+        No pacing (``rate=0``) and short retry pauses (``backoff=0.05``), so test runs stay quick;
+        ``overrides`` sets other option values (``backoff=0.01``, ``rate=1`` ...)."""
+        token, secret = self.grant_token(perms)
+        return self.app_options() + _options({"oauth_token": token, "oauth_token_secret": secret, "rate": 0,
+                                              "backoff": 0.05, **overrides})
 
     def authorize(self, request_token: str, perms: str = "write") -> str:
         """The user's click on the authorise page; returns the verifier."""

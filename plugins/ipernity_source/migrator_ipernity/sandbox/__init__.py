@@ -14,6 +14,7 @@ Python use::
         token = sb.grant_token(perm_doc="read")
         sb.knobs.fault_rate = 0.1             # inject faults at run time
         sb.account.doc("1234567").title       # ground truth
+        sb.cli_options()                      # ["-o", "ipernity.api_url=...", ...] for `migrator run`
 
 Command line (runs in the foreground until Ctrl-C)::
 
@@ -43,8 +44,9 @@ from .account import (
     User,
     build_account,
 )
+from .knobs import Knobs
 from .render import ApiError
-from .server import IpernitySandbox, Knobs
+from .server import IpernitySandbox
 from .signing import api_sig
 
 __all__ = [

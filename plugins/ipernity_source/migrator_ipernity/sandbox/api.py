@@ -24,98 +24,15 @@ import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .account import MEDIA, UNKNOWN_DATE, Album, Doc, Folder, User
-from .auth import Token, level_ok
+from .auth import Token
+from .call import Call
 from .render import ApiError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .server import IpernitySandbox
 
 THUMB_LABELS = ("75x", "100", "240", "250x", "500", "560", "640", "800", "1024", "1600", "2048")
 DOC_GET_THUMBS = ("75x", "100", "240", "500", "560", "1024")
-
-
-# --------------------------------------------------------------------------------------
-# call context
-
-
-@dataclass
-class Viewer:
-    user: User | None = None
-    token: Token | None = None
-
-    def perm(self, target: str) -> str:
-        if self.token is None:
-            return "none"
-        return self.token.perms.get(target, "none")
-
-
-class Call:
-    def __init__(self, sb: IpernitySandbox, method: str, params: dict[str, str], viewer: Viewer):
-        self.sb = sb
-        self.account = sb.account
-        self.method = method
-        self.params = params
-        self.viewer = viewer
-        self.owner_read = (viewer.user is not None and viewer.user.user_id == sb.account.user.user_id
-                           and level_ok(viewer.perm("doc"), "read"))
-
-    def get(self, name: str, default: str = "") -> str:
-        value = self.params.get(name)
-        return default if value is None else value.strip()
-
-    def extras(self, allowed: tuple[str, ...]) -> set[str]:
-        wanted = {x.strip().lower() for x in self.get("extra").split(",") if x.strip()}
-        return wanted & set(allowed)
-
-    def csv(self, name: str) -> list[str]:
-        return [x.strip() for x in self.get(name).split(",") if x.strip()]
-
-    # visibility -------------------------------------------------------------------
-    def sees_doc(self, d: Doc) -> bool:
-        return self.owner_read or bool(d.ispublic)
-
-    def gets_original(self, d: Doc) -> bool:
-        return self.owner_read or (bool(d.ispublic) and bool(d.can_download))
-
-    def sees_album(self, a: Album) -> bool:
-        return self.owner_read or bool(a.ispublic)
-
-    def visible_docs(self, ids: list[str]) -> list[Doc]:
-        out = []
-        for i in ids:
-            d = self.account.find_doc(i)
-            if d is not None and self.sees_doc(d):
-                out.append(d)
-        return out
-
-    def doc_param(self) -> Doc:
-        d = self.account.find_doc(self.get("doc_id"))
-        if d is None or not self.sees_doc(d):
-            raise ApiError(1, "Document not found")
-        return d
-
-    def album_param(self, message: str = "Album not found") -> Album:
-        try:
-            a = self.account.album(self.get("album_id"))
-        except KeyError:
-            raise ApiError(1, message) from None
-        if not self.sees_album(a):
-            raise ApiError(1, message)
-        return a
-
-    def user_param(self, optional_with_token: bool = True) -> User:
-        ident = self.get("user_id")
-        if not ident:
-            if optional_with_token and self.viewer.user is not None:
-                return self.viewer.user
-            raise ApiError(1, "User not found")
-        u = self.account.user_by(ident)
-        if u is None:
-            raise ApiError(1, "User not found")
-        return u
 
 
 def _int(value: str | None, default: int) -> int:
