@@ -35,6 +35,7 @@ from .errors import (
 from .http import Again, Pacer, RetryPolicy, retrying
 
 T = TypeVar("T")
+LOST = "lost"  # the error-table row for a request without a usable answer (reset, timeout, unreadable body)
 
 
 class Kind(enum.Enum):
@@ -109,8 +110,15 @@ class ErrorTable:
         rule = self.rule(code)
         if rule is None:
             return None
-        return Trouble(rule.kind, rule.kind.error(rule.message.format(code=code, reason=reason, **fields)),
-                       reason, after)
+        message = rule.message.format_map(_Fields(code=code, reason=reason, **fields))
+        return Trouble(rule.kind, rule.kind.error(message), reason, after)
+
+
+class _Fields(dict):  # type: ignore[type-arg]
+    """Message fields; one the client did not pass reads "?" (an error path must not fail on its message)."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
 
 
 def brief(exc: BaseException) -> str:

@@ -11,9 +11,9 @@ import requests
 
 from migrator import http
 from migrator.answers import as_int, items, obj
-from migrator.errors import DocumentError, ServiceStopped
+from migrator.errors import DocumentError
 from migrator.http import TIMEOUT, RetryPolicy, http_trouble, new_session
-from migrator.service import ErrorTable, Kind, Page, Rule, ServiceCalls, Trouble, brief, read_pages
+from migrator.service import LOST, ErrorTable, Kind, Page, Rule, ServiceCalls, Trouble, brief, read_pages
 
 AUTH_HINT = "run `migrator auth ipernity` (or set IPERNITY_AUTH_TOKEN)"
 _UNAVAILABLE = "ipernity is unavailable for {method} ({message}, error {code}) after {attempts} tries; rerun later"
@@ -29,6 +29,8 @@ ERRORS = ErrorTable({
                             f"after a quota of calls: rerun with a new key from {_KEY_PAGE}"),
     **dict.fromkeys(("100", "104", "105"), Rule(Kind.USAGE, "ipernity rejected the request ({message}, error "
                                                           "{code}): check ipernity.api_key and ipernity.api_secret")),
+    LOST: Rule(Kind.TRANSIENT, "ipernity did not answer {method} ({reason}) after {attempts} tries; the service "
+                               "may be down: rerun later"),  # also HTTP 429 and 5xx, with their Retry-After
 }, default=Rule(Kind.DOCUMENT, "{method}: error {code} {message}"))
 items_of = items  # the name this module gave it before migrator.answers
 
@@ -80,9 +82,8 @@ class IpernityClient:
                 return Trouble(Kind.TRANSIENT if malformed == 1 else Kind.DOCUMENT, error)
             if isinstance(exc, requests.RequestException):  # 429/5xx (with any Retry-After), resets, timeouts
                 verdict = http_trouble(exc)
-                return Trouble(Kind.TRANSIENT, ServiceStopped(
-                    f"ipernity did not answer {method} ({brief(exc)}) after {self.policy.attempts} tries; the "
-                    "service may be down: rerun later"), after=verdict.after if verdict else None)
+                return ERRORS.trouble(LOST, after=verdict.after if verdict else None, reason=brief(exc), method=method,
+                                      attempts=self.policy.attempts)
             return None
 
         return self.calls.request(method, lambda: self._once(method, params), classify)
