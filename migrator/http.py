@@ -19,6 +19,8 @@ Retry layering (one policy per call, in one place):
 
 Bound per call with the default policy: 6 requests, at most 31 s of waiting between them, and each
 request at most the plugin's `timeout` per connect or read.
+
+API clients use these through migrator.service (error tables, one paced request runner, paging).
 """
 
 from __future__ import annotations
@@ -269,7 +271,3 @@ class Download:
         return DocumentError(f"{self.label}: cannot fetch the original ({what}, {self.failures} attempts); "
                              "a rerun tries again")
 
-
-def open_url(session: requests.Session, url: str, label: str, policy: RetryPolicy | None = None) -> IO[bytes]:
-    """GET `url` streamed under `policy`; DocumentError once it is used up or for a final status."""
-    return Download(session, url, label, policy)()

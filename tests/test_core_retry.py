@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from migrator.errors import AnswerLost, DocumentError, ServiceStopped, TransientError
-from migrator.http import Again, Download, RetryPolicy, new_session, open_url, retry_after, retrying
+from migrator.http import Again, Download, RetryPolicy, new_session, retry_after, retrying
 
 FAST = RetryPolicy(attempts=6, first_delay=0.0)
 
@@ -193,7 +193,7 @@ def test_session_keeps_a_timeout_on_every_request():
 def test_download_failing_to_open_makes_exactly_the_policy_attempts(stub, mode):
     stub.mode = mode
     with pytest.raises(DocumentError) as info:
-        open_url(new_session(), stub.url, "doc 1", FAST)
+        Download(new_session(), stub.url, "doc 1", FAST)()
     assert not isinstance(info.value, TransientError)  # the run loop does not start again
     assert stub.gets == FAST.attempts
 
@@ -226,5 +226,5 @@ def test_download_budget_spans_the_run_loops_reopens(stub):
 def test_download_final_status_is_not_retried(stub):
     stub.mode = "404"
     with pytest.raises(DocumentError) as info:
-        open_url(new_session(), stub.url, "doc 1", FAST)
+        Download(new_session(), stub.url, "doc 1", FAST)()
     assert "HTTP 404" in str(info.value) and stub.gets == 1

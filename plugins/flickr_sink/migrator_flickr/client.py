@@ -4,7 +4,7 @@ flickrapi pitfalls this module exists for (reference flickr_api.md §1): its SQL
 world-readable, `token_valid()` deletes tokens, there is no retry anywhere, HTTP errors arrive as
 FlickrError with code None, `walk*` is broken on Python ≥ 3.9, and uploads answer XML only.
 
-Retries (see migrator.http): flickrapi's own session never retries, so the core policy is the only
+Retries (see migrator.service): flickrapi's own session never retries, so the core policy is the only
 layer. `call` repeats reads and idempotent updates (set*/edit*); `call_once` and `upload_once` send a
 creating request once: a lost answer raises AnswerLost and the caller looks before creating again.
 A 429 is the one failure they wait out and repeat, as Flickr refused the request without doing it.
@@ -29,9 +29,10 @@ from flickrapi.exceptions import IllegalArgumentException
 from requests_toolbelt import MultipartEncoder
 
 from migrator import Option
-from migrator.checkpoints import checkpoint
-from migrator.errors import AnswerLost, AuthorizationNeeded, MigratorError, ServiceStopped, UsageError
-from migrator.http import DEFAULT_POLICY, TIMEOUT, Again, Pacer, RetryPolicy, retry_after, retrying
+from migrator.answers import as_int, items, obj
+from migrator.errors import AnswerLost, AuthorizationNeeded, UsageError
+from migrator.http import DEFAULT_POLICY, TIMEOUT, RetryPolicy, retry_after
+from migrator.service import LOST, ErrorTable, Kind, Page, Rule, ServiceCalls, Trouble, read_pages
 from migrator.tokens import load_token
 
 # flickrapi logs every failed answer at ERROR (whole HTML error pages) and, for refused signatures,
@@ -41,10 +42,18 @@ logging.getLogger("flickrapi").setLevel(logging.CRITICAL + 1)
 REST_URL = "https://api.flickr.com/services/rest/"
 UPLOAD_URL = "https://up.flickr.com/services/upload/"
 OAUTH_URL = "https://www.flickr.com/services/oauth/"
-RETRY_CODES = {105, 106}  # service unavailable, write operation failed (temporary)
-UPLOAD_LOST_CODES = {3}  # "general upload failure": the photo may exist all the same
-AUTH_CODES = {96, 97, 98, 99}  # bad or missing signature (a wrong secret), invalid token, insufficient perms
 AUTH_HINT = "run `migrator auth flickr` (or set FLICKR_OAUTH_TOKEN and FLICKR_OAUTH_TOKEN_SECRET)"
+_KEEPS_FAILING = "Flickr keeps failing {method} ({reason}) after {attempts} tries; rerun later"
+_REFUSED_CREDENTIALS = Rule(Kind.AUTHORIZATION, "Flickr refused the credentials ({error}): check "
+                                                f"flickr.api_secret, then {AUTH_HINT}")
+# Codes without a row are FlickrCallError, mapped by the caller per method (e.g. 1: not found).
+ERRORS = ErrorTable({
+    **dict.fromkeys((96, 97, 98, 99, "http401"), _REFUSED_CREDENTIALS),  # signature (a wrong secret), token, perms
+    100: Rule(Kind.USAGE, "Flickr says the API key is invalid: check flickr.api_key / FLICKR_API_KEY"),
+    "http429": Rule(Kind.REFUSED, _KEEPS_FAILING),  # rate-limited: Flickr did nothing
+    **dict.fromkeys((105, 106, "http5xx", LOST), Rule(Kind.TRANSIENT, _KEEPS_FAILING)),  # unavailable, write failed
+})
+UPLOAD_ERRORS = ERRORS | {3: Rule(Kind.TRANSIENT, _KEEPS_FAILING)}  # "general upload failure": it may exist
 LEVELS = ("read", "write", "delete")
 
 # Options the sink and the source share: one token and one pacing serve both.
@@ -126,98 +135,57 @@ def _do_upload(self: Any, filename: str, url: str, params: dict[str, Any] | None
     return response.content
 
 
-class _Refused(Exception):
-    """HTTP 429: Flickr did nothing, so even a creating call may be sent again after a wait."""
-
-    def __init__(self, reason: str, after: float | None) -> None:
-        super().__init__(reason)
-        self.after = after
-
-
-class _Lost(Exception):
-    """The answer was lost (5xx, 105/106, reset, timeout, unreadable body); only repeatable calls retry it."""
-
-
 class FlickrClient:
-    """Every request paced to `rate` per second and tried under one retry policy (migrator.http)."""
+    """Every request paced to `rate` per second and tried under one retry policy (migrator.service)."""
 
     def __init__(self, api: FlickrAPI, rate: float = 1.0, count: Callable[[str], None] | None = None,
                  retries: int | None = None, backoff: float = DEFAULT_POLICY.first_delay,
                  policy: RetryPolicy | None = None) -> None:
         self.api = api
-        self.pacer = Pacer(rate)
-        self._count = count or (lambda method: None)
         attempts = DEFAULT_POLICY.attempts if retries is None else retries + 1
         self.policy = policy or RetryPolicy(attempts=attempts, first_delay=backoff)
+        self.calls = ServiceCalls("Flickr", self.policy, rate, count, checkpoints="flickr")
         self.lock = threading.Lock()
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
         """A read or an idempotent update (set*/edit*), repeated under the policy when its answer is lost.
         Raises FlickrCallError for answers the caller must map."""
-        return self._run(method, lambda: self.api.do_flickr_call(method, **params), repeat=True)
+        return self._run(method, lambda: self.api.do_flickr_call(method, **params), creates=False)
 
     def call_once(self, method: str, **params: Any) -> dict[str, Any]:
         """A call that creates something: never repeated. A lost answer raises AnswerLost (look it up
         before calling again); only a 429, where Flickr did nothing, is waited out and retried."""
-        return self._run(method, lambda: self.api.do_flickr_call(method, **params), repeat=False)
+        return self._run(method, lambda: self.api.do_flickr_call(method, **params), creates=True)
 
-    @staticmethod
-    def _answered(method: str, answer: Any) -> Any:
-        checkpoint(f"flickr:answer:{method}")  # Flickr did the work; nothing here knows it yet
-        return answer
-
-    def _run(self, method: str, send: Callable[[], Any], repeat: bool, lost_codes: frozenset[int] = frozenset(),
+    def _run(self, method: str, send: Callable[[], Any], creates: bool, errors: ErrorTable = ERRORS,
              rewind: Callable[[], None] | None = None) -> Any:
-        def attempt() -> Any:
-            self.pacer.wait()
-            self._count(method)
-            checkpoint(f"flickr:call:{method}")
+        def fresh() -> Any:
             _last.retry_after = None
-            try:
-                return self._answered(method, send())
-            except Exception as exc:
-                failure = self._sorted(method, exc, lost_codes)
-                if isinstance(failure, _Lost) and not repeat:
-                    raise AnswerLost(f"Flickr {method}: the answer was lost ({failure}); it may have taken "
-                                     "effect: look it up before trying again") from None
-                raise failure from None
+            return send()
 
-        def classify(exc: Exception) -> Again | None:
-            if isinstance(exc, _Refused):
-                if rewind is not None:
-                    rewind()
-                return Again(exc.after)
-            return Again() if isinstance(exc, _Lost) else None
+        return self.calls.request(method, fresh, lambda exc: self._trouble(method, exc, errors), creates=creates,
+                                  before_retry=rewind)
 
-        def give_up(exc: Exception) -> MigratorError:
-            return ServiceStopped(f"Flickr keeps failing {method} ({exc}) after {self.policy.attempts} tries; "
-                                  "rerun later")
-
-        return retrying(attempt, classify, give_up, self.policy)
-
-    @staticmethod
-    def _sorted(method: str, exc: Exception, lost_codes: frozenset[int]) -> Exception:
-        """What a failure means: _Refused, _Lost, a final migrator error, or FlickrCallError to map."""
+    def _trouble(self, method: str, exc: Exception, errors: ErrorTable) -> Trouble | None:
+        """What a failure means, from the error table; codes it does not know are FlickrCallError."""
+        code, after = None, None
         if isinstance(exc, IllegalArgumentException):  # a ValueError that never reached Flickr
-            return exc
+            return None
         if isinstance(exc, requests.RequestException):  # resets, timeouts, a body cut short
-            return _Lost(type(exc).__name__)
-        if isinstance(exc, (ValueError, SyntaxError)):  # an unparsable body on HTTP 200 (JSON, or XML ParseError)
-            return _Lost(f"unreadable answer: {type(exc).__name__}")
-        if not isinstance(exc, FlickrError):
-            return exc
-        code = exc.code if isinstance(exc.code, int) else None
-        status = http_status(exc)
-        if code in AUTH_CODES or status == 401:
-            return AuthorizationNeeded(f"Flickr refused the credentials ({exc}): check flickr.api_secret, "
-                                       f"then {AUTH_HINT}")
-        if code == 100:
-            return UsageError("Flickr says the API key is invalid: check flickr.api_key / FLICKR_API_KEY")
-        if status == 429:
-            return _Refused("HTTP 429, rate-limited", getattr(_last, "retry_after", None))
-        if code in RETRY_CODES or code in lost_codes or (status is not None and status >= 500):
-            return _Lost(f"HTTP {status}" if status is not None else f"error {code}")
-        return FlickrCallError(method, code, str(exc))
+            key, reason = LOST, type(exc).__name__
+        elif isinstance(exc, (ValueError, SyntaxError)):  # an unparsable body on HTTP 200 (JSON, or XML ParseError)
+            key, reason = LOST, f"unreadable answer: {type(exc).__name__}"
+        elif isinstance(exc, FlickrError):
+            code = exc.code if isinstance(exc.code, int) else None
+            status = http_status(exc)
+            key, reason = (f"http{status}", f"HTTP {status}") if status is not None else (code, f"error {code}")
+            if status == 429:
+                reason, after = "HTTP 429, rate-limited", getattr(_last, "retry_after", None)
+        else:
+            return None
+        trouble = errors.trouble(key, after=after, reason=reason, method=method, error=exc,
+                                 attempts=self.policy.attempts)
+        return trouble or Trouble(Kind.DOCUMENT, FlickrCallError(method, code, str(exc)), reason)
 
     def upload_once(self, path: str, fileobj: IO[bytes], fields: dict[str, Any]) -> str:
         """One upload (never repeated here: a lost answer may mean the photo exists). HTTP trouble and
@@ -225,7 +193,7 @@ class FlickrClient:
         start = fileobj.tell() if fileobj.seekable() else None
         rewind = (lambda: fileobj.seek(start)) if start is not None else None  # a 429 sends the file again
         rsp = self._run("upload", lambda: self.api.upload(filename=path, fileobj=fileobj, format="etree", **fields),
-                        repeat=False, lost_codes=frozenset(UPLOAD_LOST_CODES), rewind=rewind)
+                        creates=True, errors=UPLOAD_ERRORS, rewind=rewind)
         photo_id = rsp.findtext("photoid")
         if not photo_id:
             raise AnswerLost("Flickr upload: the answer has no photoid; look before uploading again")
@@ -234,18 +202,14 @@ class FlickrClient:
     def pages(self, method: str, list_key: str, item_key: str, per_page: int = 500,
               **params: Any) -> Iterator[dict[str, Any]]:
         """Every item of a paged listing; a short page before the last one is asked again once."""
-        page = 1
-        while True:
-            data = self.call(method, page=page, per_page=per_page, **params).get(list_key) or {}
-            items = data.get(item_key) or []
-            pages = int(data.get("pages") or 1)
-            if len(items) < per_page and page < pages:  # short page: one more try, then accept it
-                data = self.call(method, page=page, per_page=per_page, **params).get(list_key) or {}
-                items = data.get(item_key) or items
-            yield from items
-            if page >= pages or not items:
-                return
-            page += 1
+
+        def read(number: int) -> Page:
+            block = obj(self.call(method, page=number, per_page=per_page, **params).get(list_key))
+            return Page(number, block, items(block, item_key), as_int(block.get("pages")) or 1,
+                        as_int(block.get("total")))
+
+        for page in read_pages(read, per_page, tries=2):
+            yield from page.items
 
 
 def require_keys(config: dict[str, Any]) -> None:

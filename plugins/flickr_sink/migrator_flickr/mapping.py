@@ -1,9 +1,9 @@
 """Flickr answers (parsed JSON) → migrator records. Pure functions: no network, easy to test against quirks.
 
 Flickr wraps some texts as {"_content": ...} and sends numbers as strings or ints depending on the method;
-every reader here accepts both. Texts are kept exactly as received. A photo maps from its photos.getInfo
-answer where there is one, else from its people.getPhotos item alone (with its extras: how flickrmirrorer
-saved it), through the same readers.
+the readers of migrator.answers accept both. Texts are kept exactly as received. A photo maps from its
+photos.getInfo answer where there is one, else from its people.getPhotos item alone (with its extras: how
+flickrmirrorer saved it), through the same readers.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from migrator import AlbumRef, Comment, Container, Document, FileInfo, Geo, Note, Visibility
+from migrator.answers import as_int, flag, items, obj, text
 from migrator.dates import utc_from_epoch
 from migrator.errors import DocumentError
 from migrator.licenses import canonical
@@ -27,43 +28,6 @@ BOOKKEEPING_NS = "migrator"  # the flickr sink's machine tags: `migrator:<source
 _TAKEN = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _MACHINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*)=(.+)$", re.S)
-
-
-# -- small readers ------------------------------------------------------------------------------
-def text(value: Any) -> str:
-    """A text that may come wrapped as {"_content": ...}; None → ""."""
-    if isinstance(value, dict):
-        value = value.get("_content", "")
-    return "" if value is None else str(value)
-
-
-def obj(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def items(block: Any, key: str) -> list[dict[str, Any]]:
-    """`block[key]` as a list of dicts (Flickr drops the key for empty lists, or sends one dict)."""
-    value = obj(block).get(key)
-    if isinstance(value, dict):
-        value = [value]
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-def as_int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return None
-
-
-def flag(value: Any) -> bool:
-    """Flickr's 0/1 flags, as numbers, digit texts, JSON booleans or the words "true"/"false"; garbage is off."""
-    if isinstance(value, bool):
-        return value
-    word = str(value).strip().lower()
-    if word in ("true", "false"):
-        return word == "true"
-    return as_int(value) not in (None, 0)
 
 
 utc = utc_from_epoch

@@ -18,10 +18,11 @@ import time
 from typing import Any
 
 from migrator import Context, StoredRecord
+from migrator.answers import as_int, items, obj, text
 from migrator.errors import AnswerLost, DocumentError, SkipDocument, TransientError
+from migrator.service import Page, read_pages
 
 from .client import FlickrCallError, FlickrClient
-from .mapping import text
 
 RESTORE_HINT = "to upload it again: rerun with -o flickr.restore_deleted=true"
 
@@ -173,19 +174,21 @@ class Photosets:
 
     def _contents(self, set_id: str) -> tuple[str, list[str]] | None:
         """A set's title and photo ids as Flickr has them now; None when the set is gone."""
+        def read(number: int) -> Page:
+            block = obj(self.client.call("flickr.photosets.getPhotos", photoset_id=set_id, page=number,
+                                         per_page=500).get("photoset"))
+            return Page(number, block, items(block, "photo"), as_int(block.get("pages")) or 1)
+
         photos: list[str] = []
-        page, pages, title = 1, 1, ""
-        while page <= pages:
-            try:
-                answer = self.client.call("flickr.photosets.getPhotos", photoset_id=set_id, page=page,
-                                          per_page=500).get("photoset") or {}
-            except FlickrCallError as exc:
-                if exc.code == 1:
-                    return None
-                raise
-            title = text(answer.get("title"))
-            photos += [str(p.get("id")) for p in answer.get("photo") or []]
-            pages, page = int(answer.get("pages") or 1), page + 1
+        title = ""
+        try:
+            for page in read_pages(read, 500):
+                title = text(page.block.get("title"))
+                photos += [str(p.get("id")) for p in page.items]
+        except FlickrCallError as exc:
+            if exc.code == 1:
+                return None
+            raise
         return title, photos
 
     def _edit_photos(self, album_key: str, set_id: str, album: dict, warnings: list[str], describe: Any) -> str:

@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ import requests
 from migrator import AlbumRef, Container, Entry, FileInfo, Item, Option, Original, Source
 from migrator.errors import DocumentError, ServiceStopped, UsageError
 from migrator.http import RETRY_STATUSES, Download, http_trouble, new_session, retrying
+from migrator.service import Page, read_pages
 
 from . import mapping as fr
 from .client import CONNECTION_OPTIONS, FlickrCallError, connect, request_timeout
@@ -146,28 +147,26 @@ class FlickrSource(Source):
         A page shorter than it should be is asked again, up to PAGE_TRIES times, and the answers merged:
         until all items are there and, where order matters, until the answers pin the order down."""
         per_page = self.config["per_page"]
+
+        def read(number: int) -> Page:
+            block = fr.obj(self.client.call(method, page=number, per_page=per_page, **params).get(list_key))
+            answer = [item for item in fr.items(block, item_key) if fr.text(item.get("id"))]
+            return Page(number, block, answer, fr.as_int(block.get("pages")) or 1, fr.as_int(block.get("total")))
+
+        def merge(answers: list[Page]) -> tuple[Page, bool]:
+            order, settled = fr.merge_answers([[fr.text(item.get("id")) for item in a.items] for a in answers])
+            first: dict[str, dict[str, Any]] = {}
+            for answer in answers:
+                for item in answer.items:
+                    first.setdefault(fr.text(item.get("id")), item)
+            return replace(answers[-1], items=[first[i] for i in order]), settled or not ordered
+
         found: dict[str, dict[str, Any]] = {}
-        page, pages, total = 1, 1, None
-        while page <= pages:
-            raws: dict[str, dict[str, Any]] = {}
-            answers: list[list[str]] = []
-            for _ in range(PAGE_TRIES):
-                block = fr.obj(self.client.call(method, page=page, per_page=per_page, **params).get(list_key))
-                pages, total = fr.as_int(block.get("pages")) or 1, fr.as_int(block.get("total"))
-                answer = [item for item in fr.items(block, item_key) if fr.text(item.get("id"))]
-                raws.update((fr.text(item.get("id")), item) for item in answer if fr.text(item.get("id")) not in raws)
-                answers.append([fr.text(item.get("id")) for item in answer])
-                order, settled = fr.merge_answers(answers)
-                expected = per_page if total is None else min(per_page, total - (page - 1) * per_page)
-                if page >= pages and total is None:
-                    expected = 0  # a last page is short by nature
-                if len(order) >= expected and (settled or not ordered):
-                    break
-            for item_id in order:
-                found.setdefault(item_id, raws[item_id])
-            if not answers[-1]:
-                break
-            page += 1
+        total = None
+        for page in read_pages(read, per_page, tries=PAGE_TRIES, merge=merge):
+            total = page.total
+            for item in page.items:
+                found.setdefault(fr.text(item.get("id")), item)
         return list(found.values()), total
 
     def _listed(self, raw: dict[str, Any], position: int) -> Listed:

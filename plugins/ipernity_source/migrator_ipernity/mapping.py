@@ -7,11 +7,12 @@ import re
 from typing import Any
 
 from migrator import AlbumRef, Comment, Container, Document, FileInfo, Geo, Note, Visibility
+from migrator.answers import as_float, as_int, as_str, flag, obj
+from migrator.answers import items as items_of
 from migrator.dates import utc_from_epoch, wall_clock
 from migrator.errors import DocumentError
 from migrator.licenses import canonical
 
-from .client import as_float, as_int, as_str, flag, items_of, obj
 from .licenses import IPERNITY
 
 MEDIA = {"photo", "video", "audio", "other"}

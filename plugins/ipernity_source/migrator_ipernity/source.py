@@ -22,12 +22,13 @@ from urllib.parse import urlencode
 import click
 
 from migrator import AlbumRef, Container, Entry, Item, Option, Original, Source
+from migrator.answers import as_int, as_str, obj
 from migrator.errors import AuthorizationNeeded, DocumentError, ServiceStopped, UsageError
 from migrator.http import TIMEOUT, Download, new_session
 from migrator.tokens import load_token, save_token
 
 from . import mapping
-from .client import AUTH_HINT, IpernityClient, as_int, as_str, dumps_compact, obj
+from .client import AUTH_HINT, IpernityClient, dumps_compact
 
 API_URL = "https://api.ipernity.com/api/"
 AUTH_URL = "https://www.ipernity.com/apps/authorize"

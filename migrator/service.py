@@ -1,0 +1,237 @@
+"""The service layer every HTTP plugin's client is written against (see docs/service.md).
+
+A client keeps only what is its service's own: how a request is signed and sent, the endpoints, and
+its table of error codes. This module does the rest, the same way for every service:
+
+* `ServiceCalls.request` paces the call (one `Pacer` for all the client's workers), counts it, and
+  tries it under the one `RetryPolicy` of migrator.http: a read is repeated while its failure is
+  transient; a call that creates something is sent once, and a lost answer raises `AnswerLost` (the
+  plugin looks before creating again); a refusal in which the service did nothing (HTTP 429, a rate
+  limit) is waited out and sent again, whatever the call.
+* Failures are sorted into one vocabulary, `Kind`, by the client's `classify` function, which looks
+  error codes and HTTP statuses up in the client's `ErrorTable`; each kind ends as one of the core
+  errors (migrator.errors). A failure without a verdict is a bug and propagates as it is.
+* `read_pages` walks a `page`/`pages` listing: a page shorter than it should be is asked again
+  (`tries`), the answers merged, and the page count and total are taken from the latest answer.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+from .checkpoints import checkpoint
+from .errors import (
+    AnswerLost,
+    AuthorizationNeeded,
+    DocumentError,
+    MigratorError,
+    QuotaExceeded,
+    ServiceStopped,
+    UsageError,
+)
+from .http import Again, Pacer, RetryPolicy, retrying
+
+T = TypeVar("T")
+LOST = "lost"  # the error-table row for a request without a usable answer (reset, timeout, unreadable body)
+
+
+class Kind(enum.Enum):
+    """What a failure means. The transient kinds are tried again under the policy; the others end the
+    call at once with their error."""
+
+    REFUSED = "refused"  # transient, and the service did nothing (429, a rate limit): any call is sent again
+    TRANSIENT = "transient"  # the answer was lost or the service failed briefly: it may have taken effect
+    QUOTA = "quota"  # QuotaExceeded: the run stops cleanly, a later run goes on
+    STOPPED = "stopped"  # ServiceStopped: the service is unavailable for this run
+    AUTHORIZATION = "authorization"  # AuthorizationNeeded: the user has to run `migrator auth`
+    USAGE = "usage"  # UsageError: the configuration is wrong (a rejected key)
+    DOCUMENT = "document"  # this request failed for good: a DocumentError, or the client's own error
+
+    @property
+    def transient(self) -> bool:
+        return self in (Kind.REFUSED, Kind.TRANSIENT)
+
+    def error(self, message: str) -> MigratorError:
+        """The core error of this kind; for a transient kind, the one raised when the policy is used up."""
+        return _ERRORS[self](message)
+
+
+_ERRORS: dict[Kind, Callable[[str], MigratorError]] = {
+    Kind.REFUSED: ServiceStopped, Kind.TRANSIENT: ServiceStopped, Kind.QUOTA: QuotaExceeded,
+    Kind.STOPPED: ServiceStopped, Kind.AUTHORIZATION: AuthorizationNeeded, Kind.USAGE: UsageError,
+    Kind.DOCUMENT: DocumentError,
+}
+
+
+@dataclass(frozen=True)
+class Trouble:
+    """A classified failure. `error` is what the caller sees when the failure ends the call (at once for
+    a final kind, when the policy is used up for a transient one); `reason` names the failure in
+    messages; `after` is the server's Retry-After, in seconds."""
+
+    kind: Kind
+    error: Exception
+    reason: str = ""
+    after: float | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of an error table: the kind, and the message as a `str.format` template (the fields are
+    the ones the client passes to `ErrorTable.trouble`, plus `code`)."""
+
+    kind: Kind
+    message: str
+
+
+class ErrorTable:
+    """A service's error codes → `Rule`s. An HTTP status is looked up as `"http<status>"`, then by its
+    class (`"http5xx"`); a code without a row gets `default` (None: no verdict, the caller decides)."""
+
+    def __init__(self, rules: Mapping[object, Rule], default: Rule | None = None) -> None:
+        self.rules, self.default = dict(rules), default
+
+    def __or__(self, more: Mapping[object, Rule]) -> ErrorTable:
+        """This table with more rows (e.g. the codes one endpoint adds)."""
+        return ErrorTable({**self.rules, **more}, self.default)
+
+    def rule(self, code: object) -> Rule | None:
+        rule = self.rules.get(code)
+        if rule is None and isinstance(code, str) and len(code) == 7 and code.startswith("http"):
+            rule = self.rules.get(code[:5] + "xx")
+        return rule or self.default
+
+    def trouble(self, code: object, *, after: float | None = None, reason: str = "",
+                **fields: Any) -> Trouble | None:
+        """The verdict for error `code` (a status as `"http<status>"`), its message filled in."""
+        rule = self.rule(code)
+        if rule is None:
+            return None
+        message = rule.message.format_map(_Fields(code=code, reason=reason, **fields))
+        return Trouble(rule.kind, rule.kind.error(message), reason, after)
+
+
+class _Fields(dict):  # type: ignore[type-arg]
+    """Message fields; one the client did not pass reads "?" (an error path must not fail on its message)."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def brief(exc: BaseException) -> str:
+    """An exception's class and the start of its text, for messages (never a whole HTML page)."""
+    text = str(exc)
+    return type(exc).__name__ + (f": {text[:120]}" if text else "")
+
+
+class _Failed(Exception):
+    def __init__(self, trouble: Trouble) -> None:
+        super().__init__(trouble.reason)
+        self.trouble = trouble
+
+
+class ServiceCalls:
+    """The requests of one client: paced for all its workers together, counted, tried under one policy.
+
+    `checkpoints` names the kill-matrix checkpoints `<name>:call:<method>` (before the request) and
+    `<name>:answer:<method>` (the service answered, nothing here has read it yet); None: none."""
+
+    def __init__(self, service: str, policy: RetryPolicy, rate: float = 0.0,
+                 count: Callable[[str], None] | None = None, checkpoints: str | None = None) -> None:
+        self.service, self.policy, self.pacer = service, policy, Pacer(rate)
+        self._count = count or (lambda method: None)
+        self._checkpoints = checkpoints
+
+    def request(self, method: str, send: Callable[[], T], classify: Callable[[Exception], Trouble | None], *,
+                creates: bool = False, before_retry: Callable[[], None] | None = None) -> T:
+        """`send()` once or under the policy, as its failures' kinds say. `creates`: the call makes
+        something, so a transient failure raises AnswerLost instead of being repeated. `before_retry`
+        runs before a refused call is sent again (e.g. to rewind a file)."""
+
+        def attempt() -> T:
+            self.pacer.wait()
+            self._count(method)
+            self._mark("call", method)
+            try:
+                answer = send()
+            except Exception as exc:
+                trouble = classify(exc)
+                if trouble is None:
+                    raise
+                raise _Failed(trouble) from None
+            self._mark("answer", method)
+            return answer
+
+        def again(exc: Exception) -> Again | None:
+            trouble = exc.trouble if isinstance(exc, _Failed) else None
+            if trouble is None or not trouble.kind.transient or (creates and trouble.kind is Kind.TRANSIENT):
+                return None
+            if trouble.kind is Kind.REFUSED and before_retry is not None:
+                before_retry()
+            return Again(trouble.after)
+
+        try:
+            return retrying(attempt, again, lambda exc: exc.trouble.error, self.policy)  # type: ignore[attr-defined]
+        except _Failed as failed:
+            trouble = failed.trouble
+            if trouble.kind is Kind.TRANSIENT:  # a creating call
+                raise AnswerLost(f"{self.service} {method}: the answer was lost ({trouble.reason}); it may have "
+                                 "taken effect: look it up before trying again") from None
+            raise trouble.error from None
+
+    def _mark(self, step: str, method: str) -> None:
+        if self._checkpoints:
+            checkpoint(f"{self._checkpoints}:{step}:{method}")
+
+
+# -- paged listings -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Page:
+    """One answer for page `number` of a listing: the collection object as answered, its items, and the
+    page count and total it announces (`total` None when it says none)."""
+
+    number: int
+    block: dict[str, Any]
+    items: list[dict[str, Any]]
+    pages: int
+    total: int | None = None
+
+    def expected(self, per_page: int) -> int:
+        """How many items the page should hold: the rest of `total` up to a full page; without a total, a
+        full page before the last, and any number on the last."""
+        if self.total is not None:
+            return max(0, min(per_page, self.total - (self.number - 1) * per_page))
+        return per_page if self.number < self.pages else 0
+
+
+def latest(answers: list[Page]) -> tuple[Page, bool]:
+    """The newest answer for a page, keeping the items of an earlier one when it came back empty."""
+    page = answers[-1]
+    if not page.items:
+        earlier = next((a.items for a in reversed(answers) if a.items), [])
+        page = replace(page, items=earlier)
+    return page, True
+
+
+def read_pages(read: Callable[[int], Page], per_page: int, *, tries: int = 1,
+               merge: Callable[[list[Page]], tuple[Page, bool]] = latest) -> Iterator[Page]:
+    """Every page of a listing, from page 1 until the announced page count or an empty page.
+
+    A page with fewer items than `Page.expected` is asked again, `tries` answers at most, and the
+    answers combined by `merge`, which also says whether they are settled (e.g. their order is
+    known); the page count and total are those of the latest answer, as the listing may change."""
+    number = 1
+    while True:
+        answers: list[Page] = []
+        for _ in range(max(tries, 1)):
+            answers.append(read(number))
+            page, settled = merge(answers)
+            if settled and len(page.items) >= page.expected(per_page):
+                break
+        yield page
+        if not page.items or number >= page.pages:
+            return
+        number += 1
