@@ -1,4 +1,4 @@
-"""The service layer every HTTP plugin's client is written against (see docs/service.md).
+"""The service layer every HTTP plugin's client is written against (see docs/plugins.md, "Talking to a web service").
 
 A client keeps only what is its service's own: how a request is signed and sent, the endpoints, and
 its table of error codes. This module does the rest, the same way for every service:
