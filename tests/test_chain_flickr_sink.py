@@ -22,7 +22,7 @@ from migrator_ipernity.sandbox import IpernitySandbox
 sys.path.insert(0, str(Path(__file__).parent))  # tests/ is no package: for the helpers beside this file
 from flickr_replay import CHAIN_ENV as ENV  # noqa: E402
 from flickr_replay import Chain  # noqa: E402
-from kill_helpers import YEAR_2000  # noqa: E402
+from kill_helpers import YEAR_2000, empty_flickr  # noqa: E402
 
 ATTEMPTS = 6  # RetryPolicy().attempts
 
@@ -35,7 +35,7 @@ def ipernity():
 
 @pytest.fixture
 def flickr():
-    with FlickrSandbox(seed=0, account=Account.empty(0, "sandbox", created_at=YEAR_2000)) as sb:
+    with empty_flickr() as sb:  # an account old enough for ipernity's posted dates
         yield sb
 
 
