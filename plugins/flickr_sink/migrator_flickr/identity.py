@@ -7,9 +7,16 @@ The sink's memory (per Flickr account, in the state store) holds:
   call touches the photo, so nothing the sink later changes on it, such as its posted date, can hide
   it from a lookup).
 - `tagged:<machine tag>`: the account's photos carrying a `migrator:` machine tag, and
-  `flop:<title>\\n<taken>`: photos flop uploaded, both saved from one listing of the account (together
-  with `account_listed`, in one transaction) the first time this state meets the account, for
-  instance after a lost state. Later runs never list the whole account again.
+  `flop:<title>\\n<taken>`: earlier uploads made without migrator, both saved from one listing of the
+  account (together with `account_listed`, in one transaction) the first time this state meets the
+  account, for instance after a lost state. Later runs never list the whole account again.
+
+Earlier uploads (the sink option `adopt_tagged`): a photo without a `migrator:` machine tag that
+carries, as a plain tag, one of the source names listed, is an earlier upload of the document of that
+source with the same title and date taken, and is adopted instead of uploaded again. flop tagged its
+ipernity uploads `ipernity`, hence the default. The listing reads the names when it is made; the
+memory key holds title and date only, so with several names listed a photo is adopted by the first
+unclaimed document of any listed source with that title and date.
 
 A leftover intent means the answer to an upload was lost: the photo may exist. It is looked for among
 the photos uploaded since the intent (people.getPhotos with min_upload_date, which unlike search does
@@ -28,12 +35,13 @@ from .client import FlickrClient, legacy_machine_tag, machine_tag
 
 INDEX_EXTRAS = "machine_tags,tags,date_taken,date_upload"
 SLACK = 86400  # seconds of clock difference (and upload processing) tolerated between us and Flickr
-LEGACY_SOURCE = "ipernity"  # flop uploaded ipernity documents, tagged `ipernity`, without machine tags
 
 
 class PhotoIndex:
-    def __init__(self, client: FlickrClient, context: Context, lock: threading.RLock) -> None:
+    def __init__(self, client: FlickrClient, context: Context, lock: threading.RLock,
+                 adopt: frozenset[str] = frozenset()) -> None:
         self.client, self.context, self.lock = client, context, lock
+        self.adopt = adopt  # sources whose name, as a plain tag, marks an earlier upload
         self._run_started = int(time.time())
         self._earlier_intents_listed = False
 
@@ -48,7 +56,7 @@ class PhotoIndex:
             intent = self.context.memory_get(f"intent:{key}")
             if intent is not None:
                 self._list_since_intent(int(intent.get("at", 0)))
-            found = self._tagged(doc) or self._flop_upload(doc)
+            found = self._tagged(doc) or self._earlier_upload(doc)
             if found is not None:
                 self.remember(key, found)
             elif intent is not None:
@@ -100,7 +108,7 @@ class PhotoIndex:
             ours = [t.lower() for t in tags if t.lower().startswith("migrator:")]
             for tag in ours:
                 found.setdefault(f"tagged:{tag}", photo_id)
-            if not ours and since is None and LEGACY_SOURCE in str(photo.get("tags") or "").split():
+            if not ours and since is None and self.adopt.intersection(str(photo.get("tags") or "").split()):
                 flop_key = f"flop:{photo.get('title') or ''}\n{photo.get('datetaken') or ''}"
                 found.setdefault(flop_key, []).append(photo_id)
         if replace:
@@ -121,9 +129,9 @@ class PhotoIndex:
                     return str(found)
         return None
 
-    def _flop_upload(self, doc: Document) -> str | None:
-        """flop's upload of this ipernity document (same title and date taken): adopted, not sent again."""
-        if doc.source != LEGACY_SOURCE:
+    def _earlier_upload(self, doc: Document) -> str | None:
+        """An earlier upload of this document (its source's name as a tag, same title and date taken)."""
+        if doc.source not in self.adopt:
             return None
         flop_key = f"flop:{doc.title}\n{(doc.taken_at or '').replace('T', ' ')}"
         candidates = [str(c) for c in self.context.memory_get(flop_key) or []]

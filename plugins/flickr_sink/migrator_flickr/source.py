@@ -33,7 +33,8 @@ from migrator.http import RETRY_STATUSES, Download, http_trouble, new_session, r
 from migrator.service import Page, read_pages
 
 from . import mapping as fr
-from .client import CONNECTION_OPTIONS, FlickrCallError, connect, request_timeout
+from .client import FlickrCallError, connect, request_timeout
+from .options import COMMENTS_OFF, SHARED_OPTIONS
 
 LIST_EXTRAS = ("description,license,date_upload,date_taken,last_update,geo,tags,machine_tags,original_format,"
                "media,url_o,o_dims,views,count_comments")
@@ -67,8 +68,7 @@ class FlickrSource(Source):
     name = "flickr"
     description = "mirror of the authorized Flickr account: photos, videos, sets, collections (replaces flickrmirrorer)"
     options = [
-        *CONNECTION_OPTIONS,
-        Option("comments", bool, True, "fetch comments"),
+        *SHARED_OPTIONS,
         Option("per_page", int, 500, "photos per listing page (500, Flickr's maximum, needs the fewest calls)"),
     ]
 
@@ -174,7 +174,7 @@ class FlickrSource(Source):
         photo_id = fr.text(raw.get("id"))
         places = [[a.id, a.title, a.position] for a in self._places.get(photo_id, [])]
         digest = hashlib.sha256(json.dumps(places, ensure_ascii=False).encode()).hexdigest()[:12] if places else ""
-        comments = fr.text(raw.get("count_comments")) if self.config["comments"] else "-"
+        comments = fr.text(raw.get("count_comments")) if self._fetch_comments() else "-"
         return Listed(raw, photo_id, position, f"{fr.text(raw.get('lastupdate'))}/{comments}/{digest}")
 
     def entries(self) -> Iterator[Entry]:
@@ -203,7 +203,7 @@ class FlickrSource(Source):
         if not isinstance(info, dict) or fr.text(info.get("id")) != photo_id:
             raise DocumentError(f"Flickr photo {photo_id}: photos.getInfo answered without this photo")
         raw_comments = None
-        if self.config["comments"]:
+        if self._fetch_comments():
             raw_comments = []
             if (fr.as_int(fr.text(info.get("comments"))) or 0) > 0:
                 answer = self._call("flickr.photos.comments.getList", photo_id)
@@ -221,6 +221,9 @@ class FlickrSource(Source):
         label = f"flickr:{photo_id} {title[:40]!r}"
         opener = Download(self.downloads, rendition.url, label, self.client.policy)  # one budget per photo
         return Item(record, Original(opener, label, size=rendition.size))
+
+    def _fetch_comments(self) -> bool:
+        return self.config["comments"] != COMMENTS_OFF
 
     def _call(self, method: str, photo_id: str) -> dict[str, Any]:
         """A per-photo call: Flickr's refusals fail this photo only."""

@@ -1,11 +1,11 @@
 """One retry layer for Flickr: reads repeat under the core policy, creating calls are sent once.
 
-Exact request counts come from the sandbox's counters (rejected requests are counted too)."""
+Exact request counts come from the sandbox's counters (rejected requests are counted too). The same
+through a whole run: tests/test_chain_flickr_sink.py."""
 
 from __future__ import annotations
 
 import io
-import json
 import time
 
 import pytest
@@ -13,14 +13,12 @@ from flickrapi.auth import FlickrAccessToken
 from migrator_flickr.client import CONNECTION_OPTIONS, FlickrCallError, FlickrClient, build_api, request_timeout
 from migrator_flickr.sandbox import FlickrSandbox
 from migrator_flickr.sandbox.model import Account
-from migrator_ipernity.sandbox import IpernitySandbox
 
 from migrator.errors import AnswerLost, ServiceStopped, UsageError
 from migrator.http import RetryPolicy
 
 ATTEMPTS = 6  # RetryPolicy().attempts
 YEAR_2000 = 946684800
-ENV = {"MIGRATOR_LOAD_PLUGINS": "memtest,ipernity,flickr"}
 FAST = RetryPolicy(attempts=ATTEMPTS, first_delay=0.0)
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 2048 + b"\xff\xd9"
 
@@ -131,64 +129,3 @@ def test_timeout_option_is_checked():
     for bad in (0, -1.0, True):
         with pytest.raises(UsageError):
             request_timeout({"timeout": bad})
-
-
-# -- through a whole run -----------------------------------------------------------------------------------
-class Chain:
-    """`migrator run ipernity folder flickr` between the two sandboxes."""
-
-    def __init__(self, cli, ip: IpernitySandbox, fl: FlickrSandbox, home) -> None:
-        self.cli, self.ip, self.fl, self.home = cli, ip, fl, home
-
-    def args(self, *extra: str) -> list[str]:
-        token, secret = self.fl.grant_token("write")
-        ip, fl = self.ip, self.fl
-        return ["run", "ipernity", "folder", "flickr", "-o", f"ipernity.api_url={ip.api_url}",
-                "-o", f"ipernity.api_key={ip.api_key}", "-o", f"ipernity.api_secret={ip.api_secret}",
-                "-o", f"ipernity.auth_token={ip.grant_token(perm_doc='read')}",
-                "-o", f"folder.path={self.home / 'out'}",
-                "-o", f"flickr.api_key={fl.api_key}", "-o", f"flickr.api_secret={fl.api_secret}",
-                "-o", f"flickr.oauth_token={token}", "-o", f"flickr.oauth_token_secret={secret}",
-                "-o", f"flickr.rest_url={fl.rest_url}", "-o", f"flickr.upload_url={fl.upload_url}",
-                "-o", f"flickr.oauth_url={fl.oauth_url}", "-o", "flickr.rate=0", "-o", "flickr.backoff=0.05",
-                "--state", str(self.home / "state.sqlite3"), *extra]
-
-    def __call__(self, *extra: str) -> tuple:
-        report = self.home / "report.json"
-        result = self.cli(*self.args(*extra, "--report", str(report)), env=ENV)
-        return result, (json.loads(report.read_text()) if report.exists() else {})
-
-    def photos_by_origin(self) -> dict[str, list[dict]]:
-        found: dict[str, list[dict]] = {}
-        for photo in self.fl.state()["photos"]:
-            for tag in photo["machine_tags"]:
-                if tag.startswith("migrator:ipernity="):
-                    found.setdefault(tag.split("=", 1)[1], []).append(photo)
-        return found
-
-
-@pytest.fixture
-def chain(cli, fl, home):
-    with IpernitySandbox(seed=0) as ip:
-        yield Chain(cli, ip, fl, home)
-
-
-def test_upload_error_3_in_a_run_is_resolved_by_a_lookup(chain):
-    chain.fl.knobs.burst(1, 3, targets=("upload",))
-    result, report = chain("--limit", "3")
-    assert result.returncode == 0, result.stderr  # was 1: error 3 was final
-    by_origin = chain.photos_by_origin()
-    assert len(by_origin) == report["counts"]["new"] and all(len(p) == 1 for p in by_origin.values())
-    assert chain.fl.calls["upload"] == len(by_origin) + 1
-
-
-def test_a_hanging_flickr_ends_the_run_within_the_bound(chain):
-    chain.fl.knobs.latency = 5.0
-    started = time.monotonic()
-    result = chain.cli(*chain.args("-o", "flickr.timeout=1"), env=ENV)
-    elapsed = time.monotonic() - started
-    assert result.returncode == 4, result.stderr
-    assert "flickr.test.login" in result.stderr and "Timeout" in result.stderr
-    assert chain.fl.calls["flickr.test.login"] == ATTEMPTS
-    # six 1 s timeouts, waits of 0.05 s doubling (1.55 s), the interpreter's start: never latency × tries
-    assert elapsed < ATTEMPTS * 1.0 + 1.55 + 20

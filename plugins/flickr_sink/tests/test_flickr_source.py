@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import subprocess
@@ -267,11 +266,8 @@ def test_secrets_stay_out_of_output_and_report(cli, home, sb):
         assert secret not in text
 
 
-@pytest.mark.skipif(importlib.util.find_spec("migrator_local") is None, reason="the local plugin is not installed")
 def test_sandbox_flag_mirrors_the_seeded_account(cli, home):
-    out = home / "backup"
-    result = cli("run", "flickr", "local", "--sandbox", "-o", f"local.path={out}",
-                 env={"MIGRATOR_LOAD_PLUGINS": "flickr,local"})
+    result = cli("run", "flickr", "folder", "--sandbox", "-o", f"folder.path={home / 'backup'}", env=ENV)
     assert result.returncode == 0, result.stderr
     assert "60 listed, 60 new" in result.stdout + result.stderr
 
@@ -343,3 +339,19 @@ def test_merge_answers_recovers_order_from_short_pages():
 def test_flags_are_numbers_digit_texts_booleans_or_the_words_true_and_false():
     assert [fr.flag(v) for v in (1, "1", " 2 ", True, "true", "True")] == [True] * 6
     assert [fr.flag(v) for v in (0, "0", None, "", False, "false", "yes?")] == [False] * 7
+
+
+@pytest.mark.parametrize(("comments", "fetched"), [("off", False), ("keep", True), ("description", True)])
+def test_the_comments_option_decides_whether_comments_are_fetched(sb, tmp_path, comments, fetched):
+    """One option for source and sink: only `off` leaves comments out of the record."""
+    source = open_source(sb, tmp_path, comments=comments)
+    try:
+        photo_id = next(i for i, found in sb.account.comments.items() if found and i in sb.account.photos)
+        entry = next(e for e in source.entries() if e.id == photo_id)
+        sb.reset_counters()
+        doc = entry.load().document
+        assert bool(doc.comments) is fetched
+        assert sb.calls["flickr.photos.comments.getList"] == int(fetched)
+        assert (entry.updated_at.split("/")[1] == "-") is not fetched  # the change check counts them only if fetched
+    finally:
+        source.close()

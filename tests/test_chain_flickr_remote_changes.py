@@ -14,15 +14,13 @@ from typing import Any
 import pytest
 from migrator_flickr.client import quote_tags
 
-sys.path.insert(0, str(Path(__file__).parent))  # the shared helper beside this file (importlib mode)
-from flickr_replay import Replay, assert_no_traceback, make_backup, write_calls  # noqa: E402
+sys.path.insert(0, str(Path(__file__).parent))  # tests/ is no package: for the helpers beside this file
+import flickr_replay  # noqa: E402
+from flickr_replay import Replay, assert_no_traceback, write_calls  # noqa: E402
+
+template = flickr_replay.template  # the fixture: one backup per module, copied by every replay
 
 RESTORE = "-o flickr.restore_deleted=true"
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory):
-    return make_backup(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture

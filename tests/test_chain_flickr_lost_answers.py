@@ -13,13 +13,11 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # the shared helper beside this file (importlib mode)
-from flickr_replay import Replay, make_backup  # noqa: E402
+sys.path.insert(0, str(Path(__file__).parent))  # tests/ is no package: for the helpers beside this file
+import flickr_replay  # noqa: E402
+from flickr_replay import Replay  # noqa: E402
 
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory):
-    return make_backup(tmp_path_factory.mktemp("template"))
+template = flickr_replay.template  # the fixture: one backup per module, copied by every replay
 
 
 @pytest.fixture

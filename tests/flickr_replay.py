@@ -1,6 +1,9 @@
-"""A small ipernity backup replayed with `migrator run local flickr` against the Flickr sandbox, and what
-the account must look like afterwards (read from the backup itself, so a test that edits the backup
-moves the expectation with it). Shared by the lost-answer and remote-change tests."""
+"""Chains of plugins that end on the Flickr sandbox, for the tests/test_chain_flickr_*.py files.
+
+`Replay`: a small ipernity backup replayed with `migrator run local flickr`, and what the account must
+look like afterwards (read from the backup itself, so a test that edits the backup moves the
+expectation with it). `Chain`: `migrator run ipernity folder flickr` between the two sandboxes.
+"""
 
 from __future__ import annotations
 
@@ -13,18 +16,21 @@ from pathlib import Path
 from time import strptime
 from typing import Any
 
+import pytest
+from kill_helpers import FLICKR_LICENSE, YEAR_2000, photos_by_origin
 from migrator_flickr.client import machine_tag
 from migrator_flickr.licenses import FLICKR
 from migrator_flickr.sandbox import FlickrSandbox
 from migrator_flickr.sandbox.model import Account as FlickrAccount
 from migrator_ipernity.sandbox import IpernitySandbox, build_account
+from migrator_ipernity.sandbox.truth import LICENSES
 
 from migrator.licenses import service_code
 from migrator.testing.cli import CliRunner
 
 N_DOCS = 10  # 7 photos, 1 video, 1 audio, 1 other; 17 albums (15 with media), hostile titles included
 ENV = {"MIGRATOR_LOAD_PLUGINS": "ipernity,local,flickr"}
-YEAR_2000 = 946684800  # an account old enough for the replayed posted dates
+CHAIN_ENV = {"MIGRATOR_LOAD_PLUGINS": "memtest,ipernity,flickr"}
 RUN_TIMEOUT = 60
 
 
@@ -38,9 +44,7 @@ def make_backup(folder: Path, n_docs: int = N_DOCS) -> Path:
     """`migrator run ipernity local` of a small sandbox account into `folder/backup`, once."""
     folder.mkdir(parents=True, exist_ok=True)
     with IpernitySandbox(seed=0, account=build_account(0, n_docs=n_docs)) as ip:
-        args = ["run", "ipernity", "local", "-o", f"ipernity.api_url={ip.api_url}",
-                "-o", f"ipernity.api_key={ip.api_key}", "-o", f"ipernity.api_secret={ip.api_secret}",
-                "-o", f"ipernity.auth_token={ip.grant_token('read')}", "-o", f"local.path={folder / 'backup'}",
+        args = ["run", "ipernity", "local", *ip.cli_options(), "-o", f"local.path={folder / 'backup'}",
                 "--state", str(folder / "state.sqlite3")]
         result = subprocess.run([sys.executable, "-m", "migrator", *args], capture_output=True, text=True,
                                 env=CliRunner(None, folder).env(isolated_env(folder)), timeout=RUN_TIMEOUT,
@@ -49,12 +53,10 @@ def make_backup(folder: Path, n_docs: int = N_DOCS) -> Path:
     return folder / "backup"
 
 
-def flickr_args(sb: FlickrSandbox) -> list[str]:
-    token, secret = sb.grant_token("write")
-    return ["-o", f"flickr.api_key={sb.api_key}", "-o", f"flickr.api_secret={sb.api_secret}",
-            "-o", f"flickr.oauth_token={token}", "-o", f"flickr.oauth_token_secret={secret}",
-            "-o", f"flickr.rest_url={sb.rest_url}", "-o", f"flickr.upload_url={sb.upload_url}",
-            "-o", f"flickr.oauth_url={sb.oauth_url}", "-o", "flickr.rate=0", "-o", "flickr.backoff=0.01"]
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The backup every Replay of a test module starts from (a test module imports this fixture)."""
+    return make_backup(tmp_path_factory.mktemp("template"))
 
 
 class Replay:
@@ -75,9 +77,9 @@ class Replay:
         """One run; returns the process and its --report (empty when none was written)."""
         self.runs += 1
         report = self.home / f"report{self.runs}.json"
-        result = self.cli("run", "local", "flickr", "-o", f"local.path={self.backup}", *flickr_args(self.fl),
-                          "--state", str(self.state), "--report", str(report), *extra, env={**ENV, **(env or {})},
-                          timeout=RUN_TIMEOUT)
+        result = self.cli("run", "local", "flickr", "-o", f"local.path={self.backup}",
+                          *self.fl.cli_options(backoff=0.01), "--state", str(self.state), "--report", str(report),
+                          *extra, env={**ENV, **(env or {})}, timeout=RUN_TIMEOUT)
         return result, (json.loads(report.read_text("utf-8")) if report.exists() else {})
 
     def run_to_the_end(self, *extra: str) -> list[subprocess.CompletedProcess]:
@@ -138,12 +140,7 @@ class Replay:
 
     # -- the Flickr account ---------------------------------------------------------------------------------
     def photos_by_origin(self) -> dict[str, list[dict[str, Any]]]:
-        found: dict[str, list[dict[str, Any]]] = {}
-        for photo in self.fl.state()["photos"]:
-            for tag in photo["machine_tags"]:
-                if tag.startswith("migrator:ipernity="):
-                    found.setdefault(tag.split("=", 1)[1], []).append(photo)
-        return found
+        return photos_by_origin(self.fl.state())
 
     def photo_of(self, doc_id: str) -> dict[str, Any]:
         return self.photos_by_origin()[doc_id][0]
@@ -209,3 +206,67 @@ def write_calls(sb: FlickrSandbox) -> dict[str, int]:
                "flickr.photosets.getList", "flickr.photosets.getPhotos", "flickr.photosets.getInfo",
                "flickr.photos.search", "flickr.photos.getSizes")
     return {m: n for m, n in sb.calls.items() if n and not m.startswith(readers)}
+
+
+class Chain:
+    """`migrator run ipernity folder flickr` between the two sandboxes, a report per run."""
+
+    def __init__(self, cli: CliRunner, ipernity: IpernitySandbox, flickr: FlickrSandbox, home: Path,
+                 folder_args: tuple[str, ...] = ("-o", "folder.skip_media=none")) -> None:
+        self.cli, self.ip, self.fl, self.home = cli, ipernity, flickr, home
+        self.folder_args = folder_args
+        self.state = home / "state.sqlite3"
+        self.token = ipernity.grant_token(perm_doc="read")
+        self.runs = 0
+
+    def args(self, *extra: str, sinks: tuple[str, ...] = ("folder", "flickr"), rate: float = 0) -> list[str]:
+        return ["run", "ipernity", *sinks, *self.ip.cli_options(self.token), "-o", f"folder.path={self.home / 'out'}",
+                *self.folder_args, *self.fl.cli_options(rate=rate), "--state", str(self.state), *extra]
+
+    def __call__(self, *extra: str, rate: float = 0) -> tuple[subprocess.CompletedProcess, dict]:
+        self.runs += 1
+        report = self.home / f"report{self.runs}.json"
+        result = self.cli(*self.args(*extra, "--report", str(report), rate=rate), env=CHAIN_ENV)
+        return result, (json.loads(report.read_text()) if report.exists() else {})
+
+    def photos_by_origin(self) -> dict[str, list[dict]]:
+        return photos_by_origin(self.fl.state())
+
+    def assert_replayed(self, dates_allowed: bool = True, geo_allowed: bool = True,
+                        default_license: int = 0) -> None:
+        """Every photo and video exactly once, every field and set as the ipernity ground truth says."""
+        account = self.ip.account
+        by_origin = self.photos_by_origin()
+        media = [d for d in account.docs if d.media in ("photo", "video")]
+        assert set(by_origin) == {d.doc_id for d in media}
+        assert all(len(v) == 1 for v in by_origin.values()), "a document was uploaded twice"
+        assert len(self.fl.state()["photos"]) == len(media)
+        for doc in media:
+            photo = by_origin[doc.doc_id][0]
+            assert photo["title"] == doc.title
+            assert photo["description"] == doc.description
+            assert sorted(photo["tags"] + photo["machine_tags"]) == sorted(
+                [t["tag"].replace('"', "'").strip() for t in doc.tags if t["tag"].strip()]
+                + [machine_tag("ipernity", doc.doc_id)]), doc.doc_id
+            assert (photo["is_public"], photo["is_friend"], photo["is_family"]) == \
+                (doc.ispublic, doc.isfriend, doc.isfamily)
+            assert photo["safety_level"] == doc.safety
+            if not doc.created_at.startswith("0000"):
+                assert photo["date_taken"] == doc.created_at and photo["date_taken_granularity"] == 0
+            if dates_allowed:
+                assert photo["date_posted"] == doc.posted_at
+            if doc.geo and geo_allowed:
+                assert abs(photo["geo"]["latitude"] - doc.geo["lat"]) < 1e-6
+                assert abs(photo["geo"]["longitude"] - doc.geo["lng"]) < 1e-6
+            # a license Flickr lacks (copyleft) stays at the account's default
+            assert photo["license"] == FLICKR_LICENSE.get(LICENSES[doc.license], default_license)
+            assert photo["original"]["size"] == doc.original.bytes
+        sets = {s["id"]: s for s in self.fl.state()["photosets"]}
+        wanted = [a for a in account.albums if any(account.doc(i).media in ("photo", "video") for i in a.doc_ids)]
+        assert len(sets) == len(wanted)  # same-title albums stay separate sets, empty ones make none
+        for album in wanted:
+            order = [by_origin[i][0]["id"] for i in album.doc_ids if i in by_origin]
+            title = album.title or "untitled"  # Flickr requires a set title
+            matching = [s for s in sets.values() if s["title"] == title and s["photos"] == order]
+            assert len(matching) == 1, album.title
+            assert matching[0]["description"] == album.description
