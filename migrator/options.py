@@ -53,7 +53,8 @@ class Option:
         try:
             converted = self._convert(value)
         except (TypeError, ValueError):
-            raise UsageError(f"{where}: {value!r} is not a valid {self.type.__name__}") from None
+            expected = f"one of {', '.join(self.choices)}" if self.choices else f"a valid {self.type.__name__}"
+            raise UsageError(f"{where}: {value!r} is not {expected}") from None
         if self.choices and converted not in self.choices:
             raise UsageError(f"{where}: {value!r} is not one of {', '.join(self.choices)}")
         if converted is not None and not self._in_range(converted):

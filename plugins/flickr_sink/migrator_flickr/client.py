@@ -67,8 +67,8 @@ CONNECTION_OPTIONS = [
     Option("rest_url", str, REST_URL, "REST endpoint"),
     Option("upload_url", str, UPLOAD_URL, "upload endpoint"),
     Option("oauth_url", str, OAUTH_URL, "OAuth endpoints (request_token, authorize, access_token below it)"),
-    Option("rate", float, 1.0, "API requests per second (Flickr allows 3,600 an hour per key; 0: unpaced)"),
-    Option("backoff", float, 1.0, "first retry delay in seconds (doubles on each retry)"),
+    Option("rate", float, 1.0, "API requests per second (Flickr allows 3,600 an hour per key; 0: unpaced)", min=0),
+    Option("backoff", float, 1.0, "first retry delay in seconds (doubles on each retry)", min=0),
     Option("timeout", float, TIMEOUT, "seconds to wait for Flickr to connect or send more data, on every "
            "API call and upload"),
 ]

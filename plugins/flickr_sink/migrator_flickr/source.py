@@ -28,7 +28,7 @@ from urllib.parse import urlparse
 import requests
 
 from migrator import AlbumRef, Container, Entry, FileInfo, Item, Option, Original, Source
-from migrator.errors import DocumentError, ServiceStopped, UsageError
+from migrator.errors import DocumentError, ServiceStopped
 from migrator.http import RETRY_STATUSES, Download, http_trouble, new_session, retrying
 from migrator.service import Page, read_pages
 
@@ -69,13 +69,12 @@ class FlickrSource(Source):
     description = "mirror of the authorized Flickr account: photos, videos, sets, collections (replaces flickrmirrorer)"
     options = [
         *SHARED_OPTIONS,
-        Option("per_page", int, 500, "photos per listing page (500, Flickr's maximum, needs the fewest calls)"),
+        Option("per_page", int, 500, "photos per listing page (500, Flickr's maximum, needs the fewest calls)",
+               min=1, max=500),
     ]
 
     # -- lifecycle ------------------------------------------------------------------------------
     def open(self) -> None:
-        if not 1 <= self.config["per_page"] <= 500:
-            raise UsageError("flickr.per_page must be between 1 and 500")
         self.client = connect(self.config, self.context, perms="read")
         self.downloads = new_session(timeout=request_timeout(self.config))  # retried by each Download
         try:

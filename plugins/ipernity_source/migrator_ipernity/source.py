@@ -66,8 +66,8 @@ class IpernitySource(Source):
                secret=True, env=("IPERNITY_AUTH_TOKEN",)),
         Option("api_url", str, API_URL, "API endpoint", env=("IPERNITY_API_URL",)),
         Option("auth_url", str, AUTH_URL, "authorization page for `migrator auth ipernity`"),
-        Option("startdoc", int, 0, "first document, 1-based in posting order (flip's -startdoc); 0: all"),
-        Option("numdocs", int, 0, "how many documents from startdoc (flip's -numdocs); 0: all"),
+        Option("startdoc", int, 0, "first document, 1-based in posting order (flip's -startdoc); 0: all", min=0),
+        Option("numdocs", int, 0, "how many documents from startdoc (flip's -numdocs); 0: all", min=0),
         Option("comments", bool, True, "fetch comments"),
         Option("refresh", bool, False, "re-list everything: pick up edited metadata, report deleted documents"),
         Option("timeout", float, TIMEOUT, "seconds to wait for ipernity to connect or send more data, on every "
@@ -80,8 +80,6 @@ class IpernitySource(Source):
         if not key or not secret:
             raise UsageError("ipernity needs an API key and secret: set IPERNITY_API_KEY and IPERNITY_API_SECRET "
                              "(get them at https://www.ipernity.com/apps/key), or try --sandbox")
-        if self.config["startdoc"] < 0 or self.config["numdocs"] < 0:
-            raise UsageError("ipernity.startdoc and ipernity.numdocs must be 0 or more")
         timeout = _timeout(self.config)
         token = self.config["auth_token"] or (load_token("ipernity", self.context.config_dir) or {}).get("token")
         if not token:
