@@ -7,6 +7,7 @@ whatever arrived and returns the type asked for, or its empty value: none of the
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 TRUE_WORDS = frozenset({"true", "yes", "on"})
@@ -72,3 +73,18 @@ def flag(value: Any) -> bool:
     if isinstance(value, str) and value.strip().lower() in TRUE_WORDS:
         return True
     return as_int(value) not in (None, 0)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def scrub(value: Any) -> Any:
+    """A parsed answer with lone surrogate escapes (half of a cut emoji) as U+FFFD, in keys and values:
+    no sink could write them as UTF-8. Everything else is kept exactly."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    return value

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from migrator import AlbumRef, Comment, Container, Document, FileInfo, Geo, Note, Visibility
-from migrator.answers import as_int, flag, items, obj, text
+from migrator.answers import as_int, flag, items, obj, scrub, text
 from migrator.dates import utc_from_epoch
 from migrator.errors import DocumentError
 from migrator.licenses import canonical
@@ -26,7 +26,6 @@ SOURCE = "flickr"
 GRANULARITY = {"0": "second", "4": "month", "6": "year", "8": "circa"}  # date-taken granularity → the record's
 BOOKKEEPING_NS = "migrator"  # the flickr sink's machine tags: `migrator:<source>=<id>`
 _TAKEN = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _MACHINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*)=(.+)$", re.S)
 
 
@@ -204,18 +203,8 @@ def writable(record: Any) -> Any:
     try:
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
-        return type(record).from_json(_scrub(data))
+        return type(record).from_json(scrub(data))
     return record
-
-
-def _scrub(value: Any) -> Any:
-    if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
-    if isinstance(value, dict):
-        return {_scrub(k): _scrub(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrub(v) for v in value]
-    return value
 
 
 # -- listings -----------------------------------------------------------------------------------

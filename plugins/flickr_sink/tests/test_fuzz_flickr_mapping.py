@@ -6,43 +6,29 @@ exception."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 from migrator_flickr import mapping as fr
 
 from migrator import AlbumRef, FileInfo
 from migrator.errors import DocumentError
 from migrator.testing import assert_valid_record
+from migrator.testing.fuzz import DIGITS, FUZZ, junk, mostly
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))  # raise it for a long hunt
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Keys nested objects use, so random objects reach the mapping's branches.
 KEYS = ["_content", "raw", "tag", "note", "posted", "taken", "takengranularity", "takenunknown", "lastupdate",
         "latitude", "longitude", "accuracy", "ispublic", "isfriend", "isfamily", "id", "title", "set",
         "collection", "x", "y", "w", "h", "author", "authorname", "datecreate", "media", "source", "label",
         "width", "height"]
-HOSTILE = ["", " ", "\x00", "\ud800", "a\udfffb", "\u202eevil", "e\u0301", "\U0001f600", "../../x", "null", "-1",
-           "1e999", "NaN", "²", "--5", "0000-00-00 00:00:00", "2019-02-30 25:61:61", "2019-05-01 10:20:30",
-           "1262304000", "9" * 40, "migrator:ipernity=12", "ns:pred=value", "photo", "video", "1", "0"]
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.sampled_from([10**400, -(10**30)]),
-                    st.floats(), st.text(max_size=12), st.sampled_from(HOSTILE))
-JUNK = st.recursive(SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=4), inner, max_size=6)),
-    max_leaves=8)
-
-
-def mostly(good: st.SearchStrategy, bad: st.SearchStrategy) -> st.SearchStrategy:
-    """`good` four times in five: an id must be usable for the mapping to go past its first check."""
-    return st.integers(0, 4).flatmap(lambda n: bad if n == 0 else good)
+JUNK = junk(KEYS, ["migrator:ipernity=12", "ns:pred=value"])
 
 
 def answer(*keys: str) -> st.SearchStrategy:
     """An object with a mostly usable id and any of `keys`, each holding junk."""
-    return st.fixed_dictionaries({"id": mostly(st.text("0123456789", min_size=1, max_size=6), JUNK)},
+    return st.fixed_dictionaries({"id": mostly(DIGITS, JUNK)},
                                  optional=dict.fromkeys(keys, JUNK))
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import mimetypes
-import re
 from typing import Any
 
 from migrator import AlbumRef, Comment, Container, Document, FileInfo, Geo, Note, Visibility
-from migrator.answers import as_float, as_int, as_str, flag, obj
+from migrator.answers import as_float, as_int, as_str, flag, obj, scrub
 from migrator.answers import items as items_of
 from migrator.dates import utc_from_epoch, wall_clock
 from migrator.errors import DocumentError
@@ -16,22 +15,9 @@ from migrator.licenses import canonical
 from .licenses import IPERNITY
 
 MEDIA = {"photo", "video", "audio", "other"}
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 utc_iso = utc_from_epoch
-
-
-def scrub(value: Any) -> Any:
-    """The answer with lone surrogate escapes (a cut emoji) as U+FFFD: no sink could write them as UTF-8.
-    Everything else is kept exactly."""
-    if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
-    if isinstance(value, dict):
-        return {scrub(k): scrub(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [scrub(v) for v in value]
-    return value
 
 
 def taken(created: Any) -> tuple[str | None, str | None]:
