@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,3 +34,25 @@ class CliRunner:
         head = [str(script)] if script else ["-m", "migrator"]
         return subprocess.run([sys.executable, *head, *args], capture_output=True, text=True, env=self.env(env),
                               input=input, timeout=timeout, cwd=self.home)
+
+    def start(self, *args: str, wait_for: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+        """Start an interactive `migrator ARGS` (e.g. `auth`) and read its output up to the first line
+        holding `wait_for`: returns the process, waiting on stdin, and that line."""
+        proc = subprocess.Popen([sys.executable, "-m", "migrator", *args], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env(env),
+                                cwd=self.home)
+        line = ""
+        while wait_for not in line:
+            line = proc.stdout.readline()
+            if not line:
+                proc.kill()
+                raise AssertionError(f"`migrator {' '.join(args[:2])}` ended before saying {wait_for!r}: "
+                                     f"{proc.stderr.read()}")
+        return proc, line
+
+
+def query_value(line: str, name: str) -> str:
+    """The value of `name=` in a URL printed on `line`."""
+    found = re.search(rf"[?&]{re.escape(name)}=([^&\s]+)", line)
+    assert found, f"no {name}= in {line!r}"
+    return found.group(1)

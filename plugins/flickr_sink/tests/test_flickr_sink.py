@@ -7,9 +7,6 @@ import base64
 import io
 import json
 import os
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,12 +16,10 @@ from migrator_flickr.sandbox import FlickrSandbox
 from migrator_flickr.sandbox.media import make_jpeg
 from migrator_flickr.sandbox.model import Account
 
+from migrator.testing.cli import query_value
+
 YEAR_2000 = 946684800
 ENV = {"MIGRATOR_LOAD_PLUGINS": "memtest,flickr"}
-
-
-def keys(sb: FlickrSandbox) -> list[str]:
-    return ["-o", f"flickr.api_key={sb.api_key}", "-o", f"flickr.api_secret={sb.api_secret}"]
 
 
 @pytest.fixture
@@ -44,16 +39,9 @@ def test_bad_signature_is_rejected(flickr):
 
 
 def test_auth_flow_token_file_is_private_and_no_flickr_cache(cli, flickr, home):
-    proc = subprocess.Popen([sys.executable, "-m", "migrator", "auth", "flickr", *keys(flickr),
-                             "-o", f"flickr.rest_url={flickr.rest_url}", "-o", f"flickr.upload_url={flickr.upload_url}",
-                             "-o", f"flickr.oauth_url={flickr.oauth_url}"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=cli.env({"MIGRATOR_LOAD_PLUGINS": "flickr"}))
-    line = ""
-    while "oauth_token=" not in line:
-        line = proc.stdout.readline()
-        assert line, proc.stderr.read()
-    request_token = re.search(r"oauth_token=([^&\s]+)", line).group(1)
+    proc, line = cli.start("auth", "flickr", *flickr.app_options(), wait_for="oauth_token=",
+                           env={"MIGRATOR_LOAD_PLUGINS": "flickr"})
+    request_token = query_value(line, "oauth_token")
     assert "perms=write" in line
     verifier = flickr.authorize(request_token, perms="write")
     out, err = proc.communicate(verifier + "\n", timeout=60)
@@ -67,11 +55,8 @@ def test_auth_flow_token_file_is_private_and_no_flickr_cache(cli, flickr, home):
     data = home / "docs.json"
     data.write_text(json.dumps({"documents": [{"id": "1", "title": "t", "content": "x" * 100,
                                                "file": {"ext": "jpg"}}]}))
-    base = ["-o", f"flickr.api_key={flickr.api_key}", "-o", f"flickr.api_secret={flickr.api_secret}",
-            "-o", f"flickr.rest_url={flickr.rest_url}", "-o", f"flickr.upload_url={flickr.upload_url}",
-            "-o", f"flickr.oauth_url={flickr.oauth_url}", "-o", "flickr.rate=0"]
-    result = cli("run", "jsonfile", "flickr", "-o", f"jsonfile.file={data}", *base,
-                 env={"MIGRATOR_LOAD_PLUGINS": "memtest,flickr"})
+    result = cli("run", "jsonfile", "flickr", "-o", f"jsonfile.file={data}", *flickr.app_options(),
+                 "-o", "flickr.rate=0", env={"MIGRATOR_LOAD_PLUGINS": "memtest,flickr"})
     assert result.returncode == 0, result.stderr
     assert not (Path(os.environ["HOME"]) / ".flickr").exists()
 

@@ -8,7 +8,6 @@ import os
 import re
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from migrator_ipernity.mapping import geo, taken
 from migrator_ipernity.sandbox.truth import expected_album, expected_document, without_raw
 
 from migrator.records import Document, dumps
+from migrator.testing.cli import query_value
 
 
 class Backup:
@@ -195,14 +195,9 @@ def test_secrets_never_printed(backup):
 
 def test_auth_flow_through_stdin(cli, fresh_sandbox, home, plugin_site):
     sb = fresh_sandbox
-    proc = subprocess.Popen([sys.executable, "-m", "migrator", "auth", "ipernity", *sb.app_options()],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=cli.env({"MIGRATOR_LOAD_PLUGINS": "ipernity"}))
-    url = ""
-    while "frob=" not in url:
-        url = proc.stdout.readline()
-        assert url, proc.stderr.read()
-    frob = re.search(r"frob=([^&\s]+)", url).group(1)
+    proc, url = cli.start("auth", "ipernity", *sb.app_options(), wait_for="frob=",
+                          env={"MIGRATOR_LOAD_PLUGINS": "ipernity"})
+    frob = query_value(url, "frob")
     assert "perm_doc=read" in url
     import requests
 
