@@ -120,6 +120,15 @@ def _set_photo_arg(call: Call) -> str:
     return pid
 
 
+def _member(call: Call) -> tuple[Any, str]:
+    """The set and its member `photo_id`; error 3 when the photo is not in the set."""
+    s = _set(call)
+    pid = _set_photo_arg(call)
+    if pid not in s.photos:
+        raise ApiError(3, "Photo not in set")
+    return s, pid
+
+
 @method("flickr.photosets.addPhoto", WRITE)
 def photosets_add_photo(call: Call):
     s = _set(call)
@@ -134,10 +143,7 @@ def photosets_add_photo(call: Call):
 
 @method("flickr.photosets.removePhoto", WRITE)
 def photosets_remove_photo(call: Call):
-    s = _set(call)
-    pid = _set_photo_arg(call)
-    if pid not in s.photos:
-        raise ApiError(3, "Photo not in set")
+    s, pid = _member(call)
     s.photos.remove(pid)
     s.date_update = call.now
     if not s.photos:
@@ -194,10 +200,7 @@ def photosets_reorder(call: Call):
 
 @method("flickr.photosets.setPrimaryPhoto", WRITE)
 def photosets_set_primary(call: Call):
-    s = _set(call)
-    pid = _set_photo_arg(call)
-    if pid not in s.photos:
-        raise ApiError(3, "Photo not in set")
+    s, pid = _member(call)
     s.primary = pid
     s.date_update = call.now
 
