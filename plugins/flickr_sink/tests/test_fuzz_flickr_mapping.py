@@ -6,17 +6,13 @@ exception."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from hypothesis import event, given
 from hypothesis import strategies as st
 from migrator_flickr import mapping as fr
 
 from migrator import AlbumRef, FileInfo
-from migrator.errors import DocumentError
 from migrator.testing import assert_valid_record
-from migrator.testing.fuzz import DIGITS, FUZZ, junk, mostly
+from migrator.testing.fuzz import DIGITS, FUZZ, junk, maps_or_fails, mostly
 
 # Keys nested objects use, so random objects reach the mapping's branches.
 KEYS = ["_content", "raw", "tag", "note", "posted", "taken", "takengranularity", "takenunknown", "lastupdate",
@@ -51,17 +47,6 @@ FILE = st.none() | st.builds(FileInfo, ext=st.none() | st.sampled_from(["jpg", "
 ALBUM_REFS = st.lists(st.builds(AlbumRef, st.text(min_size=1), st.text(), st.none() | st.integers(1, 99)),
                       max_size=2)
 
-
-
-def maps_or_fails(build: Callable[[], Any]) -> None:
-    """The property: `build()` gives a record that passes the schema, or raises DocumentError."""
-    try:
-        record = build()
-    except DocumentError:
-        event("DocumentError")
-        return
-    event("record")
-    assert_valid_record(record)
 
 
 @FUZZ

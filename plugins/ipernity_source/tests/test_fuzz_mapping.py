@@ -4,14 +4,12 @@ written as UTF-8), or fails this one document with a DocumentError: never any ot
 
 from __future__ import annotations
 
-from hypothesis import event, given
+from hypothesis import given
 from hypothesis import strategies as st
 from migrator_ipernity import mapping
 
 from migrator import AlbumRef
-from migrator.errors import DocumentError
-from migrator.testing import assert_valid_record
-from migrator.testing.fuzz import DIGITS, FUZZ, junk, mostly
+from migrator.testing.fuzz import DIGITS, FUZZ, junk, maps_or_fails, mostly
 
 # The client hands the mapping objects (it drops whatever else a list holds); inside them anything goes.
 # Keys the mapping reads, so random objects reach its branches; values are anything JSON can hold.
@@ -38,24 +36,12 @@ ALBUM_REFS = st.lists(st.builds(AlbumRef, st.text(min_size=1), st.text(), st.non
 @given(listed=ANSWER, doc=ANSWER, comments=st.lists(ANSWER, max_size=3),
        position=st.none() | st.integers(), albums=ALBUM_REFS)
 def test_any_document_answer_maps_to_a_valid_record_or_a_document_error(listed, doc, comments, position, albums):
-    try:
-        record = mapping.document(listed, doc, comments, position, albums)
-    except DocumentError:
-        event("DocumentError")
-        return
-    event("record")
-    assert_valid_record(record)
+    maps_or_fails(lambda: mapping.document(listed, doc, comments, position, albums))
 
 
 @FUZZ
 @given(listed=ALBUM, detail=ANSWER, members=st.lists(st.text(min_size=1), max_size=4),
        position=st.integers(1, 10**6))
 def test_any_album_answer_maps_to_a_valid_container_or_a_document_error(listed, detail, members, position):
-    try:
-        record = mapping.album(listed, detail, members, position)
-    except DocumentError:
-        event("DocumentError")
-        return
-    event("record")
-    assert_valid_record(record)
+    maps_or_fails(lambda: mapping.album(listed, detail, members, position))
 
