@@ -342,14 +342,25 @@ def plugins(as_json: bool) -> None:
         click.echo(f"{entry['name']} ({entry['kind']}) from {entry['plugin']} {entry['version']}"
                    + (f": {entry['description']}" if entry["description"] else ""))
         for option in entry["options"]:
-            secret = ", secret" if option["secret"] else ""
-            click.echo(f"    {entry['name']}.{option['name']} ({option['type']}{secret}, default "
-                       f"{option['default']!r}) {option['help']}")
+            click.echo(f"    {entry['name']}.{option['name']} ({_traits(option)}) {option['help']}")
     if reg.formats:
         click.echo("backup folder formats: " + ", ".join(f"{cls.name} (from {reg.formats[cls.name].plugin})"
                                                          for cls in reg.folder_formats))
     for name, error in reg.failures:
         click.echo(f"{name}: FAILED TO LOAD: {error}")
+
+
+def _traits(option: dict[str, Any]) -> str:
+    """`str, one of off|keep, default 'keep'`: what `migrator plugins` says of an option before its help."""
+    traits = [option["type"]]
+    if option["choices"]:
+        traits.append("one of " + "|".join(option["choices"]))
+    if option["min"] is not None or option["max"] is not None:
+        traits.append(opts.bounds(option["min"], option["max"]))
+    if option["secret"]:
+        traits.append("secret")
+    traits.append("required" if option["required"] else f"default {option['default']!r}")
+    return ", ".join(traits)
 
 
 # -- auth -----------------------------------------------------------------------------------------

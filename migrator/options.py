@@ -58,18 +58,11 @@ class Option:
         if self.choices and converted not in self.choices:
             raise UsageError(f"{where}: {value!r} is not one of {', '.join(self.choices)}")
         if converted is not None and not self._in_range(converted):
-            raise UsageError(f"{where}: {value!r} is out of range ({self._range()})")
+            raise UsageError(f"{where}: {value!r} is out of range ({bounds(self.min, self.max)})")
         return converted
 
     def _in_range(self, value: Any) -> bool:
         return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
-
-    def _range(self) -> str:
-        if self.max is None:
-            return f"at least {self.min:g}"
-        if self.min is None:
-            return f"at most {self.max:g}"
-        return f"{self.min:g} to {self.max:g}"
 
     def missing(self, plugin: str) -> UsageError:
         return UsageError(f"option {plugin}.{self.name} is required: give it with -o {plugin}.{self.name}=VALUE, "
@@ -101,6 +94,15 @@ class Option:
         if not isinstance(value, str):
             raise TypeError(value)
         return value
+
+
+def bounds(low: float | None, high: float | None) -> str:
+    """An option's range in words: "1 to 500", "at least 0", "at most 9"."""
+    if high is None:
+        return f"at least {low:g}"
+    if low is None:
+        return f"at most {high:g}"
+    return f"{low:g} to {high:g}"
 
 
 def _jsonable(value: Any) -> Any:

@@ -90,3 +90,18 @@ def test_a_plugin_whose_roles_disagree_is_not_loaded_and_says_why(monkeypatch):
     registry = load(extra=[module])
     assert "twofaced" not in registry.sources and "twofaced" not in registry.sinks
     assert any("'comments' is declared twice" in error for _, error in registry.failures)
+
+
+def test_the_core_enforces_required_options_and_ranges_before_a_plugin_opens(cli, home):
+    result = cli("run", "jsonfile", "folder", "-o", f"folder.path={home / 'out'}")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "option jsonfile.file is required: give it with -o jsonfile.file=VALUE" in result.stderr
+    assert not (home / "out").exists()  # refused before any plugin opened
+    data = home / "docs.json"
+    data.write_text('{"documents": []}', "utf-8")
+    result = cli("run", "jsonfile", "folder", "-o", f"jsonfile.file={data}", "-o", f"folder.path={home / 'out'}",
+                 "-o", "folder.quota_after=-1")
+    assert result.returncode == 2
+    assert "option folder.quota_after (from -o): '-1' is out of range (at least 0)" in result.stderr
+    listing = cli("plugins").stdout
+    assert "jsonfile.file (Path, required)" in listing and "folder.quota_after (int, at least 0, default 0)" in listing
