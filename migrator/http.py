@@ -170,12 +170,16 @@ def new_session(timeout: float | tuple[float, float] = TIMEOUT, **_legacy: Any) 
 
 
 class Pacer:
-    """Spaces calls at most `rate` per second across threads (rate <= 0: no pacing)."""
+    """At most `rate` calls per second across threads, after a first `burst` that goes out at once.
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
+    A token bucket (in its GCRA form): over any span of T seconds at most burst + rate*T calls start.
+    rate <= 0: no pacing. burst 1 spaces every call evenly."""
+
+    def __init__(self, rate: float, burst: int = 1, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.interval = 1.0 / rate if rate > 0 else 0.0
-        self._next = 0.0
+        self.tolerance = max(int(burst) - 1, 0) * self.interval  # how far ahead of schedule a call may go
+        self._due = 0.0  # when the next call would be due if calls were spaced evenly
         self._lock = threading.Lock()
         self._clock, self._sleep = clock, sleep
 
@@ -184,8 +188,9 @@ class Pacer:
             return
         with self._lock:
             now = self._clock()
-            start = max(now, self._next)
-            self._next = start + self.interval
+            due = max(self._due, now)
+            start = max(now, due - self.tolerance)
+            self._due = due + self.interval
         if start > now:
             self._sleep(start - now)
 

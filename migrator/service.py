@@ -140,8 +140,9 @@ class ServiceCalls:
     `<name>:answer:<method>` (the service answered, nothing here has read it yet); None: none."""
 
     def __init__(self, service: str, policy: RetryPolicy, rate: float = 0.0,
-                 count: Callable[[str], None] | None = None, checkpoints: str | None = None) -> None:
-        self.service, self.policy, self.pacer = service, policy, Pacer(rate)
+                 count: Callable[[str], None] | None = None, checkpoints: str | None = None,
+                 burst: int = 1) -> None:
+        self.service, self.policy, self.pacer = service, policy, Pacer(rate, burst)
         self._count = count or (lambda method: None)
         self._checkpoints = checkpoints
 

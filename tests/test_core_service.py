@@ -166,3 +166,41 @@ def test_every_request_waits_for_the_one_pacer():
     calls.pacer.wait = lambda: waits.append(1)  # type: ignore[method-assign]
     calls.request("m", sender("http502"), classify)
     assert len(waits) == 2
+
+
+class _Clock:
+    """A fake clock the pacer sleeps on: sleeping moves time forward."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _starts(pacer, clock: _Clock, calls: int) -> list[float]:
+    starts = []
+    for _ in range(calls):
+        pacer.wait()
+        starts.append(round(clock.now - 100.0, 6))
+    return starts
+
+
+def test_pacer_sends_the_burst_at_once_then_paces_at_the_rate():
+    from migrator.http import Pacer
+    clock = _Clock()
+    pacer = Pacer(2.0, burst=3, clock=lambda: clock.now, sleep=clock.sleep)
+    assert _starts(pacer, clock, 6) == [0.0, 0.0, 0.0, 0.5, 1.0, 1.5]
+
+
+def test_pacer_burst_one_spaces_every_call_and_an_idle_pacer_refills():
+    from migrator.http import Pacer
+    clock = _Clock()
+    pacer = Pacer(1.0, burst=1, clock=lambda: clock.now, sleep=clock.sleep)
+    assert _starts(pacer, clock, 3) == [0.0, 1.0, 2.0]
+    clock = _Clock()
+    pacer = Pacer(1.0, burst=2, clock=lambda: clock.now, sleep=clock.sleep)
+    assert _starts(pacer, clock, 3) == [0.0, 0.0, 1.0]
+    clock.now += 10.0  # idle long enough: the bucket is full again, but never more than the burst
+    assert [round(t - 11.0, 6) for t in _starts(pacer, clock, 3)] == [0.0, 0.0, 1.0]
+

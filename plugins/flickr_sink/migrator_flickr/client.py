@@ -56,6 +56,10 @@ ERRORS = ErrorTable({
 UPLOAD_ERRORS = ERRORS | {3: Rule(Kind.TRANSIENT, _KEEPS_FAILING)}  # "general upload failure": it may exist
 LEVELS = ("read", "write", "delete")
 
+# Flickr counts calls per key and hour (3,600): a run may spend a slice of that hour at once, then goes at
+# `rate`. In any hour a run sends at most BURST + 3,600 * rate calls.
+BURST = 300
+
 # Options the sink and the source share: one token and one pacing serve both.
 CONNECTION_OPTIONS = [
     Option("api_key", str, None, "Flickr API key", secret=True, env=("FLICKR_API_KEY",)),
@@ -67,7 +71,10 @@ CONNECTION_OPTIONS = [
     Option("rest_url", str, REST_URL, "REST endpoint"),
     Option("upload_url", str, UPLOAD_URL, "upload endpoint"),
     Option("oauth_url", str, OAUTH_URL, "OAuth endpoints (request_token, authorize, access_token below it)"),
-    Option("rate", float, 1.0, "API requests per second (Flickr allows 3,600 an hour per key; 0: unpaced)", min=0),
+    Option("rate", float, 1.0, "API requests per second once the burst is spent (Flickr allows 3,600 an hour "
+           "per key; 0: unpaced)", min=0),
+    Option("burst", int, BURST, "API requests a run may send at once before `rate` paces them (a small "
+           "account's mirror or upload fits in it)", min=1, max=3600),
     Option("backoff", float, 1.0, "first retry delay in seconds (doubles on each retry)", min=0),
     Option("timeout", float, TIMEOUT, "seconds to wait for Flickr to connect or send more data, on every "
            "API call and upload"),
@@ -140,12 +147,11 @@ class FlickrClient:
 
     def __init__(self, api: FlickrAPI, rate: float = 1.0, count: Callable[[str], None] | None = None,
                  retries: int | None = None, backoff: float = DEFAULT_POLICY.first_delay,
-                 policy: RetryPolicy | None = None) -> None:
+                 policy: RetryPolicy | None = None, burst: int = 1) -> None:
         self.api = api
         attempts = DEFAULT_POLICY.attempts if retries is None else retries + 1
         self.policy = policy or RetryPolicy(attempts=attempts, first_delay=backoff)
-        self.calls = ServiceCalls("Flickr", self.policy, rate, count, checkpoints="flickr")
-        self.lock = threading.Lock()
+        self.calls = ServiceCalls("Flickr", self.policy, rate, count, checkpoints="flickr", burst=burst)
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
         """A read or an idempotent update (set*/edit*), repeated under the policy when its answer is lost.
@@ -250,7 +256,8 @@ def connect(config: dict[str, Any], context: Any, perms: str) -> FlickrClient:
     timeout = request_timeout(config)
     api = build_api(config["api_key"], config["api_secret"], config["rest_url"], config["upload_url"],
                     config["oauth_url"], access_token(config, context.config_dir, perms), timeout=timeout)
-    return FlickrClient(api, rate=config["rate"], count=context.count_call, backoff=config["backoff"])
+    return FlickrClient(api, rate=config["rate"], count=context.count_call, backoff=config["backoff"],
+                        burst=config["burst"])
 
 
 def machine_tag(source: str, doc_id: str) -> str:
