@@ -173,6 +173,10 @@ class _Plugin:
     name: ClassVar[str]
     description: ClassVar[str] = ""
     options: ClassVar[list[Option]] = []
+    # How many documents this plugin handles well at once: a run without --jobs uses the smallest number
+    # any plugin of its chain declares (None: no preference; migrator.run.DEFAULT_JOBS if none does).
+    # Spacing a service's calls (e.g. Flickr's rate) is the client's job, across all workers, not this.
+    concurrency: ClassVar[int | None] = None
 
     def __init__(self, config: dict[str, Any], context: Context) -> None:
         self.config = config

@@ -115,8 +115,8 @@ def cli() -> None:
               help=f"State store file [default: {default_path()}].")
 @click.option("--dry-run", is_flag=True, help="List what would be migrated; write and upload nothing.")
 @click.option("--limit", type=click.IntRange(min=0), help="Migrate at most N documents this run.")
-@click.option("-j", "--jobs", type=click.IntRange(1, 32), default=1, show_default=True,
-              help="Documents processed in parallel.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 32), default=None,
+              help="Documents processed in parallel [default: what the chain's plugins suit, 8 for most].")
 @click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a JSON summary of the run to FILE.")
 @click.option("--sandbox", is_flag=True,
@@ -125,7 +125,7 @@ def cli() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Print every document and debug logs; tracebacks on errors.")
 @expected_errors
 def run(source: str, sinks: tuple[str, ...], overrides: tuple[str, ...], config_file: Path | None,
-        state_file: Path | None, dry_run: bool, limit: int | None, jobs: int, report_file: Path | None,
+        state_file: Path | None, dry_run: bool, limit: int | None, jobs: int | None, report_file: Path | None,
         sandbox: bool, quiet: bool, verbose: bool) -> None:
     """Migrate every document and album of SOURCE through each SINK in order.
 

@@ -42,6 +42,9 @@ from .state import StateStore
 T = TypeVar("T")
 CORE = "core"  # the core's own namespace in the state's memory table
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0)
+# Documents at once when no plugin of the chain says otherwise: most of a document's time is waiting on
+# round trips, and 8 overlap them well without flooding a service (README: "How many at once").
+DEFAULT_JOBS = 8
 _WHERE = "migrator_where"  # attribute naming where an unexpected exception surfaced
 
 
@@ -49,7 +52,7 @@ _WHERE = "migrator_where"  # attribute naming where an unexpected exception surf
 class RunOptions:
     dry_run: bool = False
     limit: int | None = None
-    jobs: int = 1
+    jobs: int | None = None  # None: default_jobs() of the chain
     retry_delays: tuple[float, ...] = RETRY_DELAYS
 
 
@@ -73,6 +76,7 @@ class Report:
     exit_code: int = EXIT_OK
     remaining: int | None = None
     dry_run: bool = False
+    jobs: int = 1
     error: str | None = None  # the unexpected error (a bug) that ended the run
 
     def to_json(self) -> dict[str, Any]:
@@ -86,7 +90,7 @@ class Report:
             "duration": round(self.duration, 3), "started": self.started,
             "failed": self.failed, "skipped": self.skipped, "warnings": self.warnings,
             "deleted": self.deleted, "would_migrate": self.would, "stopped": self.stopped,
-            "remaining": self.remaining, "exit_code": self.exit_code, "error": self.error,
+            "remaining": self.remaining, "exit_code": self.exit_code, "error": self.error, "jobs": self.jobs,
         }
 
     def summary_line(self) -> str:
@@ -99,6 +103,12 @@ class Report:
             parts.append(f"{len(self.deleted)} deleted at the source (backups kept)")
         return (f"{'dry run: ' if self.dry_run else ''}{', '.join(parts)}; {human_bytes(self.bytes)} "
                 f"in {self.duration:.1f}s")
+
+
+def default_jobs(plugins: list[Source | Sink]) -> int:
+    """Documents at once for a chain: the smallest concurrency its plugins declare, else DEFAULT_JOBS."""
+    declared = [p.concurrency for p in plugins if isinstance(p.concurrency, int) and p.concurrency > 0]
+    return min(declared, default=DEFAULT_JOBS)
 
 
 def describe(exc: BaseException) -> str:
@@ -145,11 +155,12 @@ def check_stored(stored: Any, where: str) -> Stored:
 def deliver(state: StateStore, sink: Sink, account: str, record: Document | Container,
             previous: StoredRecord | None, attempt: Callable[[], Stored],
             call: Callable[[Callable[[], Stored]], Stored] = lambda fn: fn(),
-            updated_at: str | None = None) -> Stored:
+            updated_at: str | None = None, fp: str | None = None) -> Stored:
     """One record through one sink, the way every run does it: `attempt` (the sink's store or
     store_container, through `call`, which may retry) then the outcome marked in the state. A final skip or
     a failure is marked and raised; a success comes back with the status the run counts."""
-    kind, name, fp = getattr(record, "kind", "document"), sink.context.name, fingerprint(record)
+    kind, name = getattr(record, "kind", "document"), sink.context.name
+    fp = fp or fingerprint(record)  # the caller's, when it already has it: hashing a record is not free
     where = f"{name}.store" if kind == "document" else f"{name}.store_container"
     try:
         checkpoint(f"run:{'store' if kind == 'document' else 'container'}:{name}")
@@ -186,30 +197,39 @@ def offer_copy(item: Item, path: str | Path | None, sha256: str | None) -> None:
 
 
 class _Bookmarks:
-    """Entries in listing order; the bookmark may move over the prefix that completed."""
+    """Listing order; the bookmark may move over the prefix of entries that completed.
+
+    Only what lies past that prefix is held (each entry's bookmark text, not the entry): a run of
+    100,000 documents does not keep 100,000 entries alive."""
 
     def __init__(self) -> None:
-        self._order: list[Entry] = []
-        self._ok: set[int] = set()
+        self._listed = 0  # entries listed so far; the next one gets this index
+        self._prefix = 0  # every entry before this index completed
+        self._best: str | None = None  # the last bookmark within that prefix
+        self._waiting: dict[int, str | None] = {}  # index -> bookmark, for entries from _prefix on
+        self._ok: set[int] = set()  # completed entries from _prefix on
         self._lock = threading.Lock()
 
     def listed(self, entry: Entry) -> int:
         with self._lock:
-            self._order.append(entry)
-            return len(self._order) - 1
+            index = self._listed
+            self._listed += 1
+            self._waiting[index] = entry.bookmark
+            return index
 
     def complete(self, index: int) -> None:
         with self._lock:
             self._ok.add(index)
+            while self._prefix in self._ok:
+                self._ok.discard(self._prefix)
+                bookmark = self._waiting.pop(self._prefix)
+                if bookmark is not None:
+                    self._best = bookmark
+                self._prefix += 1
 
     def value(self) -> str | None:
-        best = None
-        for i, entry in enumerate(self._order):
-            if i not in self._ok:
-                break
-            if entry.bookmark is not None:
-                best = entry.bookmark
-        return best
+        with self._lock:
+            return self._best
 
 
 class Runner:
@@ -217,7 +237,9 @@ class Runner:
                  options: RunOptions, hooks: Any = None) -> None:
         self.source, self.sinks, self.store = source, sinks, store
         self.progress, self.options, self.hooks = progress, options, hooks
-        self.report = Report(source.context.name, [s.context.name for s in sinks], dry_run=options.dry_run)
+        self.jobs = options.jobs or default_jobs([source, *sinks])
+        self.report = Report(source.context.name, [s.context.name for s in sinks], dry_run=options.dry_run,
+                             jobs=self.jobs)
         self.accounts: list[str] = []
         self.chain = ""
         self._stop: MigratorError | None = None
@@ -326,7 +348,7 @@ class Runner:
 
     # -- documents ------------------------------------------------------------------------------
     def _documents(self) -> None:
-        jobs = max(1, self.options.jobs)
+        jobs = max(1, self.jobs)
         pending: set[Future] = set()
         with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="migrator") as pool:
             try:
@@ -483,7 +505,7 @@ class Runner:
                 continue
             try:
                 stored = deliver(self.store, sink, account, doc, prev, partial(sink.store, item, prev),
-                                 self._retry, updated_at)
+                                 self._retry, updated_at, fp)
             except SkipDocument as exc:
                 self._skipped(doc, name, str(exc))
                 statuses.append("skipped")

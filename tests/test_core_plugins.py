@@ -137,6 +137,16 @@ def test_document_json_schema_and_round_trip():
     jsonschema.validate(json.loads(dumps(minimal)), json_schema("document"))
 
 
+def test_json_form_is_what_asdict_gives_and_a_copy():
+    import dataclasses
+    doc = full_document()
+    data = doc.to_json()
+    assert data == {"schema": 1, "kind": "document", **dataclasses.asdict(doc)}
+    data["source_metadata"]["raw"]["anything"].append("changed")
+    data["albums"][0]["title"] = "changed"
+    assert doc.source_metadata == {"raw": {"anything": ["kept", 1, None]}} and doc.albums[0].title != "changed"
+
+
 def test_container_json_schema_and_round_trip():
     album = Container(kind="album", source="ipernity", id="9", title="Same title", description="d",
                       members=["3", "1", "2"], parent=None, updated_at="2020-01-01T00:00:00Z")

@@ -228,3 +228,29 @@ def test_download_final_status_is_not_retried(stub):
     with pytest.raises(DocumentError) as info:
         Download(new_session(), stub.url, "doc 1", FAST)()
     assert "HTTP 404" in str(info.value) and stub.gets == 1
+
+
+def test_session_reads_proxy_settings_from_the_environment_once_per_host(monkeypatch):
+    import requests
+
+    from migrator.http import new_session
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    session = new_session()
+    reads = []
+    original = requests.Session.merge_environment_settings
+
+    def counted(self, *args):
+        reads.append(args[0])
+        return original(self, *args)
+
+    monkeypatch.setattr(requests.Session, "merge_environment_settings", counted)
+    for _ in range(3):
+        settings = session.merge_environment_settings("https://api.example/x?a=1", {}, False, None, None)
+        assert settings["proxies"]["https"] == "http://proxy.example:3128"
+        settings["proxies"].clear()  # a caller changing its copy changes nothing for the next request
+    session.merge_environment_settings("https://other.example/", {}, False, None, None)
+    explicit = session.merge_environment_settings("https://api.example/", {"https": "http://p:1"}, False, None, None)
+    assert explicit["proxies"]["https"] == "http://p:1"
+    assert reads == ["https://api.example/x?a=1", "https://other.example/", "https://api.example/"]

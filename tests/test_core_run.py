@@ -350,3 +350,26 @@ def test_status_tells_the_last_run(cli, data, home):
     assert run(cli, data, home / "out", "-o", "folder.need_auth=true").returncode == 3
     text = cli("status", "--state", state).stdout
     assert "exit code 3; folder: no token" in text
+
+
+def test_bookmark_moves_over_the_completed_prefix_only_and_forgets_what_it_passed():
+    from migrator.records import Entry
+    from migrator.run import _Bookmarks
+
+    marks = _Bookmarks()
+    indexes = [marks.listed(Entry(source="s", id=str(i), load=lambda: None, bookmark=f"b{i}" if i != 2 else None))
+               for i in range(6)]
+    assert marks.value() is None
+    for i in (1, 0):  # out of order: nothing moves until the first one is done
+        marks.complete(indexes[i])
+    assert marks.value() == "b1"
+    marks.complete(indexes[3])
+    assert marks.value() == "b1"  # entry 2 (no bookmark of its own) is still in flight
+    marks.complete(indexes[2])
+    assert marks.value() == "b3"
+    marks.complete(indexes[5])  # entry 4 never completes (it failed): the bookmark stays before it
+    assert marks.value() == "b3"
+    many = _Bookmarks()
+    for i in range(10_000):
+        many.complete(many.listed(Entry(source="s", id=str(i), load=lambda: None, bookmark=str(i))))
+    assert many.value() == "9999" and not many._waiting and not many._ok  # nothing held behind the prefix

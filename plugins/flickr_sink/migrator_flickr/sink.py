@@ -33,6 +33,7 @@ DELETED = "was deleted on Flickr"
 class FlickrSink(Sink):
     name = "flickr"
     description = "uploads photos and videos with their metadata and albums to Flickr (replaces flop)"
+    concurrency = 4  # uploads carry whole files: 4 keep an uplink busy; `rate` paces the API calls anyway
     options = [
         *SHARED_OPTIONS,
         Option("privacy", str, "keep", "keep the source's visibility, or force private", choices=("keep", "private")),

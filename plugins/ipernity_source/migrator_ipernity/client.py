@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -118,7 +117,3 @@ class IpernityClient:
 
         for page in read_pages(read, per_page):
             yield page.block, page.items
-
-
-def dumps_compact(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)

@@ -10,7 +10,6 @@ the bookmark, so finding nothing new costs 2 calls.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,10 +24,11 @@ from migrator import AlbumRef, Container, Entry, Item, Option, Original, Source
 from migrator.answers import as_int, as_str, obj
 from migrator.errors import AuthorizationNeeded, DocumentError, ServiceStopped, UsageError
 from migrator.http import TIMEOUT, Download, new_session
+from migrator.spool import Spool
 from migrator.tokens import load_token, save_token
 
 from . import mapping
-from .client import AUTH_HINT, IpernityClient, dumps_compact
+from .client import AUTH_HINT, IpernityClient
 
 API_URL = "https://api.ipernity.com/api/"
 AUTH_URL = "https://www.ipernity.com/apps/authorize"
@@ -40,10 +40,10 @@ ALBUM_READERS = 4
 
 @dataclass
 class Listed:
-    """A list entry: what the run needs before deciding to load the document. The raw answer is kept
-    as compact JSON text (a few hundred bytes instead of kilobytes of dicts) for accounts of 100k+."""
+    """A list entry: what the run needs before deciding to load the document. Kept in a Spool (on
+    disk) until the run reaches it, so an account of 100,000 documents is not held in memory."""
 
-    text: str
+    raw: dict[str, Any]
     doc_id: str
     position: int | None
     bookmark: str | None
@@ -51,9 +51,8 @@ class Listed:
     title: str = ""
     size: int | None = None
 
-    @property
-    def raw(self) -> dict[str, Any]:
-        return json.loads(self.text)
+    def row(self) -> list[Any]:
+        return [self.raw, self.doc_id, self.position, self.bookmark, self.marker, self.title, self.size]
 
 
 class IpernitySource(Source):
@@ -93,7 +92,7 @@ class IpernitySource(Source):
             raise AuthorizationNeeded(f"ipernity: the token lacks read permission on documents: {AUTH_HINT}")
         self.user_id = as_str(obj(auth.get("user")).get("user_id"))
         self.username = as_str(obj(auth.get("user")).get("username"))
-        self._plan: list[Listed] | None = None
+        self._plan: Spool | None = None
         self._containers: list[Container] = []
         self._memberships: dict[str, list[AlbumRef]] = {}
 
@@ -104,16 +103,18 @@ class IpernitySource(Source):
         with contextlib.suppress(AttributeError):
             self.downloads.close()
             self.client.session.close()
+        if getattr(self, "_plan", None) is not None:
+            self._plan.close()
 
     def total(self) -> int:
         return len(self.plan())
 
     # -- listing --------------------------------------------------------------------------------
-    def plan(self) -> list[Listed]:
-        """The documents this run looks at, oldest first; albums are read when anything is new, or when
-        an earlier run stopped before it had finished them."""
+    def plan(self) -> Spool:
+        """The documents this run looks at, newest first as listed (rows of Listed); albums are read when
+        anything is new, or when an earlier run stopped before it had finished them."""
         if self._plan is None:
-            listed: list[Listed] | None = None
+            listed: Spool | None = None
             try:
                 listed = self._list()
                 if listed or self._full() or self.context.containers_pending:
@@ -125,7 +126,7 @@ class IpernitySource(Source):
                 if listed is not None and exc.remaining is None:
                     exc.remaining = len(listed)
                 raise
-            self._plan = list(reversed(listed))
+            self._plan = listed
         return self._plan
 
     def _full(self) -> bool:
@@ -134,10 +135,10 @@ class IpernitySource(Source):
     def _partial(self) -> bool:
         return bool(self.config["startdoc"] or self.config["numdocs"])
 
-    def _list(self) -> list[Listed]:
+    def _list(self) -> Spool:
         bookmark = None if (self.config["refresh"] or self._partial()) else self.context.bookmark
         start, count = self.config["startdoc"], self.config["numdocs"]
-        listed: list[Listed] = []
+        listed, present = Spool(), set[str]()
         index = 0
         for collection, items in self.client.pages("doc.getList", "docs", "doc", user_id=self.user_id,
                                                    extra=LIST_EXTRAS):
@@ -150,11 +151,12 @@ class IpernitySource(Source):
                     return listed
                 if start and position is not None and (position < start or (count and position >= start + count)):
                     continue
-                listed.append(entry)
+                listed.append(entry.row())
+                present.add(entry.doc_id)
             if start and total and index > total - start:
                 break
         if self.config["refresh"] and not self._partial():
-            self._report_deleted({e.doc_id for e in listed})
+            self._report_deleted(present)
         return listed
 
     def _listed(self, raw: dict[str, Any], position: int | None) -> Listed:
@@ -167,7 +169,7 @@ class IpernitySource(Source):
         marker = None
         if dates.get("last_update_at") is not None:
             marker = f"{as_str(dates.get('last_update_at'))}/{as_str(dates.get('last_comment_at'))}"
-        return Listed(dumps_compact(raw), doc_id or f"position-{position}", position, bookmark, marker,
+        return Listed(raw, doc_id or f"position-{position}", position, bookmark, marker,
                       as_str(raw.get("title")), as_int(obj(raw.get("original")).get("bytes")))
 
     def _report_deleted(self, present: set[str]) -> None:
@@ -198,7 +200,8 @@ class IpernitySource(Source):
         return detail, members
 
     def entries(self) -> Iterator[Entry]:
-        for listed in self.plan():
+        for row in reversed(self.plan()):  # oldest first
+            listed = Listed(*row)
             yield Entry(source="ipernity", id=listed.doc_id, load=lambda listed=listed: self._load(listed),
                         updated_at=listed.marker, bookmark=listed.bookmark,
                         size=listed.size, title=listed.title)
