@@ -392,9 +392,8 @@ class Runner:
                 self._reap(done)
             except Exception as exc:  # a bug while listing, or one a worker raised (see _reap)
                 self._unexpected(exc, f"listing {self.source.context.name}")
-                for future in pending:
-                    future.cancel()
-                done, _ = wait(pending)  # the documents in flight finish and are saved
+                done, _ = wait(pending)  # the documents handed over finish and are saved, as after a listing
+                # bug at --jobs 1: whether a worker had already started one must not change the outcome
                 self._reap(done)
                 if isinstance(exc, MigratorError):
                     raise

@@ -144,7 +144,7 @@ def test_second_signal_stops_at_once_and_leaves_no_part_file(cli, home, data, se
     state, backup, log = home / "state.sqlite3", home / "backup", home / "events.log"
     plugins = {"MIGRATOR_LOAD_PLUGINS": "memtest,local"}
     args = ["run", "jsonfile", "local", "-o", f"jsonfile.file={data}", "-o", f"local.path={backup}",
-            "--state", str(state)]
+            "--state", str(state), "--jobs", "1"]  # one at a time: documents 1 and 2 are done, 3 hangs
     with Running(cli, home, [*args, "-o", "jsonfile.stall_ids=3"], env={**plugins, "MEMTEST_EVENTS": str(log)}) as run:
         wait_until(lambda: "stalled mem:3" in events(log), "the stalled download")
         assert list(backup.rglob("*.part")), "the hanging download should be writing a .part file"

@@ -2,7 +2,8 @@
 
 Memory (per Flickr account): `set:<album>` the photoset an album became; `set_intent:<album>` a
 photosets.create about to be sent (with its primary photo); `set_dirty:<album>` photos were added
-since the set's order was last written; `album:<album>` the members, title and description the
+since the set's order was last written; `sets_unordered` a set was created since the sets were last put
+in album order (photosets.orderSets at the end of the run); `album:<album>` the members, title and description the
 containers phase asked for; `preset:<set id>` the titles of the sets the account already had when this
 state first met it (`sets_listed`), the only sets that can be ours without being remembered.
 
@@ -25,6 +26,7 @@ from migrator.service import Page, read_pages
 from .client import FlickrCallError, FlickrClient
 
 RESTORE_HINT = "to upload it again: rerun with -o flickr.restore_deleted=true"
+UNORDERED = "sets_unordered"  # memory: a set was created since the account's sets were last put in album order
 
 
 def set_title(title: str) -> str:
@@ -60,6 +62,18 @@ class Photosets:
             elif exc.code != 3:  # 3: already in the set
                 raise DocumentError(f"cannot add the photo to set {set_id} ({exc.message})") from None
 
+    def order(self, set_ids: list[str]) -> None:
+        """After a run that created sets: the album's sets first, in the source's album order (as Flickr
+        would show them had they been created one by one in that order). Repeating it is harmless."""
+        if not set_ids or not self.context.memory_get(UNORDERED):
+            return
+        try:
+            self.client.call_once("flickr.photosets.orderSets", photoset_ids=",".join(dict.fromkeys(set_ids)))
+        except (AnswerLost, FlickrCallError) as exc:  # the flag stays: the next run orders them
+            self.context.warn(f"Flickr did not order the sets ({exc}); the next run tries again")
+            return
+        self.context.memory_delete(UNORDERED)
+
     # -- finding and creating -----------------------------------------------------------------------
     def find(self, album_key: str, title: str, members: list[str]) -> str | None:
         """The set of an album: remembered, or found again (then remembered); None if there is none."""
@@ -93,7 +107,9 @@ class Photosets:
             self.context.memory_delete(f"set_intent:{album_key}")
             raise DocumentError(f"cannot create the Flickr set for album {title!r} ({exc.message})") from None
         set_id = str((answer.get("photoset") or {}).get("id"))
-        self.context.memory_set_many({f"set:{album_key}": set_id, f"set_dirty:{album_key}": True})
+        # Flickr puts a new set first: sets made while documents finish in any order get ordered at the end
+        self.context.memory_set_many({f"set:{album_key}": set_id, f"set_dirty:{album_key}": True,
+                                      UNORDERED: True})
         self.context.memory_delete(f"set_intent:{album_key}")
         return set_id
 

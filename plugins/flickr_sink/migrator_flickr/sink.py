@@ -61,6 +61,7 @@ class FlickrSink(Sink):
         self.sets = Photosets(self.client, self.context, lock)
         self.metadata = Metadata(self.client, lock)
         self.uploads = Uploads(self.client, self.context, self.photos, limits)
+        self._set_order: list[str] = []  # the sets of this run's albums, in the source's album order
 
     def account(self) -> str:
         return self.nsid
@@ -152,6 +153,7 @@ class FlickrSink(Sink):
                                                        lambda p: f"{container.source}:{members.get(p, '?')}")
         except FlickrCallError as exc:
             raise DocumentError(f"Flickr refused {exc.method}: {exc.message}") from None
+        self._set_order.append(set_id)
         done = dict(previous.data) if previous is not None and previous.status == "done" else {}
         status = "unchanged" if done == album and not warnings else "updated" if done else "new"
         return Stored(ref=set_id, status=status, data=album, warnings=warnings)
@@ -161,7 +163,8 @@ class FlickrSink(Sink):
         return record.ref if record is not None and record.status == "done" else None
 
     def finish(self) -> None:
-        """Sets left unordered by an earlier run whose album record is known get ordered now."""
+        """Sets left unordered by an earlier run whose album record is known get ordered now; then, if a set
+        was created since they last were, the account's sets are put in the source's album order."""
         for key in self.context.memory_items("set_dirty:"):
             album_key = key[len("set_dirty:"):]
             if self.context.memory_get(f"album:{album_key}"):
@@ -172,6 +175,7 @@ class FlickrSink(Sink):
                     continue
                 for warning in warnings:
                     self.context.warn(warning)
+        self.sets.order(self._set_order)
 
     # -- authorization and sandbox ----------------------------------------------------------------
     @classmethod
