@@ -81,6 +81,8 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def scrub(value: Any) -> Any:
     """A parsed answer with lone surrogate escapes (half of a cut emoji) as U+FFFD, in keys and values:
     no sink could write them as UTF-8. Everything else is kept exactly."""
+    if isinstance(value, (dict, list)) and "\\ud" not in repr(value):
+        return value  # repr spells any surrogate as \udXXX: none there, nothing to walk through
     if isinstance(value, str):
         return _LONE_SURROGATE.sub("\ufffd", value)
     if isinstance(value, dict):
