@@ -55,11 +55,23 @@ def raw_tags(info: dict[str, Any], listed: dict[str, Any]) -> list[str]:
     Flickr's squeezed form), else the listing's `tags` and `machine_tags` extras."""
     if isinstance(info.get("tags"), dict):
         return [text(tag.get("raw")) or text(tag) for tag in items(info["tags"], "tag")]
-    machine = text(listed.get("machine_tags")).split()
+    machine = listed_machine_tags(text(listed.get("machine_tags")))
     squeezed = {"".join(ch for ch in m.lower() if ch.isalnum()) for m in machine}
     # the listing spells each machine tag twice: raw in `machine_tags`, squeezed among `tags`
     plain = [t for t in text(listed.get("tags")).split() if t not in machine and t not in squeezed]
     return plain + list(dict.fromkeys(machine))
+
+
+def listed_machine_tags(value: str) -> list[str]:
+    """The listing's `machine_tags` extra, space-separated although a value may hold spaces
+    (`dc:title=two words`): a word that does not start a machine tag continues the one before."""
+    found: list[str] = []
+    for word in value.split():
+        if found and not _MACHINE.match(word):
+            found[-1] += f" {word}"
+        else:
+            found.append(word)
+    return found
 
 
 def split_tags(raws: list[str]) -> tuple[list[str], list[str]]:
