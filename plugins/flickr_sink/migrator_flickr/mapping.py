@@ -2,8 +2,8 @@
 
 Flickr wraps some texts as {"_content": ...} and sends numbers as strings or ints depending on the method;
 the readers of migrator.answers accept both. Texts are kept exactly as received. A photo maps from its
-photos.getInfo answer where there is one, else from its people.getPhotos item alone (with its extras: how
-flickrmirrorer saved it), through the same readers.
+photos.getInfo answer where there is one (the source's `details` option), else from its people.getPhotos item
+alone (with its extras: the source's default, and how flickrmirrorer saved it), through the same readers.
 """
 
 from __future__ import annotations
@@ -141,7 +141,8 @@ def media(info: dict[str, Any], listed: dict[str, Any]) -> str:
 def document(listed: dict[str, Any], info: dict[str, Any] | None, raw_comments: list[dict[str, Any]] | None,
              position: int | None, albums: list[AlbumRef], file: FileInfo | None,
              extra_metadata: dict[str, Any] | None = None) -> Document:
-    """One photo or video. `info` is None when there is only the listing (a mirror's metadata);
+    """One photo or video. `info` is None when there is only the listing (the default mirror, a flickrmirrorer
+    mirror's metadata): tags are then the listing's normalised forms, notes empty, safety 1;
     `raw_comments` is None when comments were not asked for."""
     metadata: dict[str, Any] = {"people.getPhotos": listed}
     if info is not None:
