@@ -16,8 +16,9 @@ call per photo) and records those too; switching it changes the change marker, s
 
 Originals: one GET per file, made while the photo is loaded, so its answer decides what the record says: a 200
 gives the file's size, type and extension from its headers, and that open answer is handed to the sink as the
-first stream of the Original (a later open, after a cut, GETs again). An answer the sink never reads is closed
-when the Item is dropped. When the original is refused (no "Video Original", HTTP 403/404), the largest other
+first stream of the Original (a later open, after a cut, GETs again). An answer the sink never reads (it has
+that file already: an adopted mirror, a metadata change) is closed unread when the Item is dropped, so no more
+than the network buffered is transferred; a HEAD would have cost the same one request. When the original is refused (no "Video Original", HTTP 403/404), the largest other
 rendition is fetched instead (getSizes, then a GET per candidate) and flagged: `source_metadata["fallback"]`, a
 warning in the run report, and the photo is looked at again on every later run until its original comes through.
 """
