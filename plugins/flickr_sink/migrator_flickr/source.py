@@ -18,9 +18,11 @@ Originals: one GET per file, made while the photo is loaded, so its answer decid
 gives the file's size, type and extension from its headers, and that open answer is handed to the sink as the
 first stream of the Original (a later open, after a cut, GETs again). An answer the sink never reads (it has
 that file already: an adopted mirror, a metadata change) is closed unread when the Item is dropped, so no more
-than the network buffered is transferred; a HEAD would have cost the same one request. When the original is refused (no "Video Original", HTTP 403/404), the largest other
-rendition is fetched instead (getSizes, then a GET per candidate) and flagged: `source_metadata["fallback"]`, a
-warning in the run report, and the photo is looked at again on every later run until its original comes through.
+than the network buffered is transferred; a HEAD would have cost the same one request. The Item holds that
+open answer from load until the sink stores it. When the original is refused (no "Video Original", HTTP
+403/404), the largest other rendition is fetched instead (getSizes, then a GET per candidate) and flagged:
+`source_metadata["fallback"]`, a warning in the run report, and the photo is looked at again on every later run
+until its original comes through.
 """
 
 from __future__ import annotations
@@ -350,8 +352,8 @@ class FlickrSource(Source):
         try:
             response = retrying(get, http_trouble, give_up, self.client.policy)
         except requests.RequestException as exc:
-            raise DocumentError(f"flickr:{photo_id}: cannot fetch {label!r} from {url[:80]!r} "
-                                f"({type(exc).__name__})") from None
+            # the URL stays out: an original's URL holds its secret
+            raise DocumentError(f"flickr:{photo_id}: cannot fetch its {label!r} file ({type(exc).__name__})") from None
         if response.status_code != 200:
             response.close()
             return response.status_code
