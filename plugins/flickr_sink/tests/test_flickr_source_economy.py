@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from migrator_flickr import mapping as fr
 from migrator_flickr.sandbox import FlickrSandbox, build_seeded_account
 from migrator_flickr.sandbox import api as sandbox_api
 from migrator_flickr.sandbox.api import listing as sandbox_listing
@@ -255,3 +256,28 @@ def test_the_default_change_marker_is_the_one_earlier_versions_stored(sb, tmp_pa
         assert all(e.updated_at == entries[e.id] + DETAILS_MARK for e in detailed.entries())
     finally:
         detailed.close()
+
+
+@pytest.mark.parametrize(("count", "asked"), [("0", False), ("2", True), (None, True), ("lots", True)])
+def test_comments_are_asked_for_only_when_the_listing_counts_some_or_cannot_say(sb, tmp_path, count, asked):
+    source = open_source(sb, tmp_path)
+    try:
+        photo_id = next(i for i, found in sb.account.comments.items() if found and i in sb.account.photos)
+        listed = next(entry for entry in source.plan() if entry.photo_id == photo_id)
+        raw = {k: v for k, v in listed.raw.items() if k != "count_comments"}
+        if count is not None:
+            raw["count_comments"] = count
+        sb.reset_counters()
+        doc = source._load(Listed(raw, photo_id, listed.position, listed.marker)).document
+        assert sb.calls["flickr.photos.comments.getList"] == int(asked)
+        assert len(doc.comments) == (len(sb.account.comments[photo_id]) if asked else 0)
+    finally:
+        source.close()
+
+
+def test_machine_tags_listed_with_spaces_in_their_values_stay_whole():
+    assert fr.listed_machine_tags("dc:title=two words  seed:photo=2 x:y=z") == \
+        ["dc:title=two words", "seed:photo=2", "x:y=z"]
+    assert fr.listed_machine_tags("stray dc:title=a") == ["stray", "dc:title=a"]
+    listed = {"tags": "newyork dctitletwowords", "machine_tags": "dc:title=two words"}
+    assert fr.raw_tags({}, listed) == ["newyork", "dc:title=two words"]  # its squeezed twin is no tag of its own
