@@ -212,10 +212,14 @@ def test_flickr_mirror_adopts_a_flickrmirrorer_folder(cli, home, monkeypatch):
             (mirror / "photostream" / f"{name}.metadata").write_text(json.dumps({"id": photo.id,
                                                                                  "title": photo.title}))
         result = cli("run", "flickr", "local", "-o", f"local.path={mirror}", *fl.cli_options("read"),
-                     "--state", str(home / "s"), env=ALL)
+                     "--state", str(home / "s"), "--report", str(home / "report.json"), env=ALL)
         assert result.returncode == 0, result.stderr
         videos = [p for p in fl.account.photos.values() if p.media == "video"]
-        assert len(originals) == len(videos)  # only what the mirror lacked
+        # one GET per original, whose headers (size) are checked against the mirror's copy; only the bodies
+        # of what the mirror lacked are read
+        assert len(originals) == len(photos) + len(videos) and fl.file_methods.get("HEAD", 0) == 0
+        report = json.loads((home / "report.json").read_text("utf-8"))
+        assert report["bytes"] == sum(p.size for p in videos)
         assert len(list((mirror / "flickr").rglob("*].json"))) == len(photos) + len(videos)
 
 

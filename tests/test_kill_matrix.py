@@ -168,7 +168,7 @@ FLICKR_LOCAL = [
         answer("flickr.photosets.getList") + "#1",
         answer("flickr.photosets.getPhotos") + "#3",
         answer("flickr.photos.comments.getList") + "#1",
-        answer("flickr.photos.getInfo") + "#2",
+        "run:marked:local#1",                       # one more photo done (records come from the listing: no getInfo)
         "run:listed#3",
         "stream:first-chunk#2",
         "stream:complete#1",

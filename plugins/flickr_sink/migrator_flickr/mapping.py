@@ -2,8 +2,8 @@
 
 Flickr wraps some texts as {"_content": ...} and sends numbers as strings or ints depending on the method;
 the readers of migrator.answers accept both. Texts are kept exactly as received. A photo maps from its
-photos.getInfo answer where there is one, else from its people.getPhotos item alone (with its extras: how
-flickrmirrorer saved it), through the same readers.
+photos.getInfo answer where there is one (the source's `details` option), else from its people.getPhotos item
+alone (with its extras: the source's default, and how flickrmirrorer saved it), through the same readers.
 """
 
 from __future__ import annotations
@@ -55,11 +55,23 @@ def raw_tags(info: dict[str, Any], listed: dict[str, Any]) -> list[str]:
     Flickr's squeezed form), else the listing's `tags` and `machine_tags` extras."""
     if isinstance(info.get("tags"), dict):
         return [text(tag.get("raw")) or text(tag) for tag in items(info["tags"], "tag")]
-    machine = text(listed.get("machine_tags")).split()
+    machine = listed_machine_tags(text(listed.get("machine_tags")))
     squeezed = {"".join(ch for ch in m.lower() if ch.isalnum()) for m in machine}
     # the listing spells each machine tag twice: raw in `machine_tags`, squeezed among `tags`
     plain = [t for t in text(listed.get("tags")).split() if t not in machine and t not in squeezed]
     return plain + list(dict.fromkeys(machine))
+
+
+def listed_machine_tags(value: str) -> list[str]:
+    """The listing's `machine_tags` extra, space-separated although a value may hold spaces
+    (`dc:title=two words`): a word that does not start a machine tag continues the one before."""
+    found: list[str] = []
+    for word in value.split():
+        if found and not _MACHINE.match(word):
+            found[-1] += f" {word}"
+        else:
+            found.append(word)
+    return found
 
 
 def split_tags(raws: list[str]) -> tuple[list[str], list[str]]:
@@ -129,7 +141,8 @@ def media(info: dict[str, Any], listed: dict[str, Any]) -> str:
 def document(listed: dict[str, Any], info: dict[str, Any] | None, raw_comments: list[dict[str, Any]] | None,
              position: int | None, albums: list[AlbumRef], file: FileInfo | None,
              extra_metadata: dict[str, Any] | None = None) -> Document:
-    """One photo or video. `info` is None when there is only the listing (a mirror's metadata);
+    """One photo or video. `info` is None when there is only the listing (the default mirror, a flickrmirrorer
+    mirror's metadata): tags are then the listing's normalised forms, notes empty, safety 1;
     `raw_comments` is None when comments were not asked for."""
     metadata: dict[str, Any] = {"people.getPhotos": listed}
     if info is not None:

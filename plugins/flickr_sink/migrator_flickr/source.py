@@ -1,16 +1,28 @@
 """The `flickr` source: a mirror of the authorized Flickr account (replaces flickrmirrorer).
 
-Call plan for an account of N photos in S sets: flickr.test.login; people.getPhotos, ceil(N/500) pages with
-every extra the record and the change check need; photosets.getList + photosets.getPhotos per set (album order
-and each photo's places); collections.getTree, once. A short page is asked again and the answers are merged
-(Flickr sometimes drops items from a page). Then, only for new or changed photos: photos.getInfo (raw tags,
-notes, safety), photos.comments.getList where the photo has comments, photos.getSizes for videos and for
-photos whose original is refused. So a run that finds nothing new costs 1 + ceil(N/500) + 1 + S + 1 calls.
+Call plan for an account of N photos (V of them videos, C with comments) in S sets: flickr.test.login;
+people.getPhotos, ceil(N/500) pages with every extra the record and the change check need; photosets.getList
++ photosets.getPhotos per set (album order and each photo's places); collections.getTree, once. A short page is
+asked again and the answers are merged (Flickr sometimes drops items from a page). Then, only for new or changed
+photos: photos.comments.getList where the listing's count_comments says there are comments, photos.getSizes for
+videos (their "Video Original") and for photos whose original is refused. So a first mirror costs the listing
++ C + V calls, and a run that finds nothing new 1 + ceil(N/500) + 1 + S + 1.
 
-Originals: one HEAD per loaded photo learns, before the record is made, whether the original can be fetched.
-When it cannot (no "Video Original", HTTP 403), the largest other rendition is saved instead and flagged:
-`source_metadata["fallback"]`, a warning in the run report, and the photo is looked at again on every later
-run until its original comes through.
+The record is built from the listing item: title, description, dates (taken with its granularity), visibility,
+license, geo, media, tags, views, comments. It lacks what only photos.getInfo tells: tags as the user spelled
+them (the listing gives Flickr's normalised form: `new york` → `newyork`, lower case), notes and the safety
+level (1, "safe", for every photo). `flickr.details=true` adds photos.getInfo for each loaded photo (one more
+call per photo) and records those too; switching it changes the change marker, so every photo is read once again.
+
+Originals: one GET per file, made while the photo is loaded, so its answer decides what the record says: a 200
+gives the file's size, type and extension from its headers, and that open answer is handed to the sink as the
+first stream of the Original (a later open, after a cut, GETs again). An answer the sink never reads (it has
+that file already: an adopted mirror, a metadata change) is closed unread when the Item is dropped, so no more
+than the network buffered is transferred; a HEAD would have cost the same one request. The Item holds that
+open answer from load until the sink stores it. When the original is refused (no "Video Original", HTTP
+403/404), the largest other rendition is fetched instead (getSizes, then a GET per candidate) and flagged:
+`source_metadata["fallback"]`, a warning in the run report, and the photo is looked at again on every later run
+until its original comes through.
 """
 
 from __future__ import annotations
@@ -18,18 +30,20 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlparse
 
 import requests
 
 from migrator import AlbumRef, Container, Entry, FileInfo, Item, Option, Original, Source
 from migrator.errors import DocumentError, ServiceStopped
-from migrator.http import RETRY_STATUSES, Download, http_trouble, new_session, retrying
+from migrator.http import RETRY_STATUSES, Download, ResponseStream, http_trouble, new_session, retrying
 from migrator.service import Page, read_pages
 
 from . import mapping as fr
@@ -41,6 +55,7 @@ LIST_EXTRAS = ("description,license,date_upload,date_taken,last_update,geo,tags,
 PAGE_TRIES = 4  # calls per listing page at most, when Flickr keeps answering it short
 PROBES = 3  # fallback renditions tried per photo at most
 LEVELS = ("read", "write", "delete")
+DETAILS_MARK = "/details"  # ends the change marker of photos read with photos.getInfo (flickr.details)
 
 
 @dataclass
@@ -54,14 +69,40 @@ class Listed:
 
 
 @dataclass
-class Rendition:
-    """A file the host agreed to serve (HEAD answered 200)."""
+class Fetched:
+    """A file the host is serving: its GET answered 200; the body is not read yet."""
 
     url: str
     label: str
+    response: requests.Response
     size: int | None
     content_type: str | None
     ext: str | None
+
+
+class FirstAnswer:
+    """The opener of an Original whose first GET was made while loading: that answer is handed out once,
+    later opens (a retry after a cut) GET again through `download`."""
+
+    def __init__(self, first: ResponseStream, download: Download) -> None:
+        self._first: ResponseStream | None = first
+        self._download = download
+        self._lock = threading.Lock()
+
+    def _take(self) -> ResponseStream | None:
+        with self._lock:
+            first, self._first = self._first, None
+        return first
+
+    def __call__(self) -> IO[bytes]:
+        first = self._take()
+        return first if first is not None else self._download()  # type: ignore[return-value]
+
+    def close(self) -> None:
+        """Drop the first answer if nobody read it (the sink kept its copy, or the record was unchanged)."""
+        first = self._take()
+        if first is not None:
+            first.close()
 
 
 class FlickrSource(Source):
@@ -69,6 +110,11 @@ class FlickrSource(Source):
     description = "mirror of the authorized Flickr account: photos, videos, sets, collections (replaces flickrmirrorer)"
     options = [
         *SHARED_OPTIONS,
+        Option("details", bool, False,
+               "also call photos.getInfo for each new or changed photo (one more API call per photo) to record "
+               "its tags as spelled (multi-word, upper case), its notes and its safety level; without it tags "
+               "are Flickr's normalised forms, notes are empty and safety is 1. Changing it reads every photo "
+               "once again"),
         Option("per_page", int, 500, "photos per listing page (500, Flickr's maximum, needs the fewest calls)",
                min=1, max=500),
     ]
@@ -174,7 +220,8 @@ class FlickrSource(Source):
         places = [[a.id, a.title, a.position] for a in self._places.get(photo_id, [])]
         digest = hashlib.sha256(json.dumps(places, ensure_ascii=False).encode()).hexdigest()[:12] if places else ""
         comments = fr.text(raw.get("count_comments")) if self._fetch_comments() else "-"
-        return Listed(raw, photo_id, position, f"{fr.text(raw.get('lastupdate'))}/{comments}/{digest}")
+        marker = f"{fr.text(raw.get('lastupdate'))}/{comments}/{digest}"
+        return Listed(raw, photo_id, position, marker + DETAILS_MARK if self.config["details"] else marker)
 
     def entries(self) -> Iterator[Entry]:
         plan = self.plan()
@@ -197,29 +244,46 @@ class FlickrSource(Source):
 
     # -- loading one photo ------------------------------------------------------------------------
     def _load(self, listed: Listed) -> Item:
-        photo_id = listed.photo_id
+        photo_id, raw = listed.photo_id, listed.raw
+        info = self._info(photo_id) if self.config["details"] else None
+        raw_comments = self._comments(listed)
+        title = fr.text(raw.get("title"))
+        fetched, reason = self._fetch(listed, info, title)
+        try:
+            extra = self._flag_fallback(photo_id, title, fetched, reason)
+            ext = fetched.ext if reason else fr.text(raw.get("originalformat")) or fetched.ext
+            file = FileInfo(ext=ext or None, size=fetched.size, content_type=fetched.content_type)
+            record = fr.document(raw, info, raw_comments, listed.position, self._places.get(photo_id, []), file,
+                                 extra)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            fetched.response.close()
+            raise DocumentError(f"Flickr photo {photo_id}: malformed answer ({type(exc).__name__}: {exc})") from None
+        except BaseException:
+            fetched.response.close()
+            raise
+        label = f"flickr:{photo_id} {title[:40]!r}"
+        download = Download(self.downloads, fetched.url, label, self.client.policy)  # one budget per photo
+        # a cut in this first answer is transient (the run loop retries the store, which GETs again)
+        opener = FirstAnswer(ResponseStream(fetched.response, label), download)
+        original = Original(opener, label, size=fetched.size)
+        weakref.finalize(original, opener.close)
+        return Item(record, original)
+
+    def _info(self, photo_id: str) -> dict[str, Any]:
         info = self._call("flickr.photos.getInfo", photo_id).get("photo")
         if not isinstance(info, dict) or fr.text(info.get("id")) != photo_id:
             raise DocumentError(f"Flickr photo {photo_id}: photos.getInfo answered without this photo")
-        raw_comments = None
-        if self._fetch_comments():
-            raw_comments = []
-            if (fr.as_int(fr.text(info.get("comments"))) or 0) > 0:
-                answer = self._call("flickr.photos.comments.getList", photo_id)
-                raw_comments = fr.items(fr.obj(answer.get("comments")), "comment")
-        title = fr.text(info.get("title"))
-        rendition, reason = self._rendition(listed, info, title)
-        extra = self._flag_fallback(photo_id, title, rendition, reason)
-        ext = rendition.ext if reason else fr.text(info.get("originalformat")) or rendition.ext
-        file = FileInfo(ext=ext or None, size=rendition.size, content_type=rendition.content_type)
-        try:
-            record = fr.document(listed.raw, info, raw_comments, listed.position,
-                                 self._places.get(photo_id, []), file, extra)
-        except (TypeError, ValueError, KeyError, AttributeError) as exc:
-            raise DocumentError(f"Flickr photo {photo_id}: malformed answer ({type(exc).__name__}: {exc})") from None
-        label = f"flickr:{photo_id} {title[:40]!r}"
-        opener = Download(self.downloads, rendition.url, label, self.client.policy)  # one budget per photo
-        return Item(record, Original(opener, label, size=rendition.size))
+        return info
+
+    def _comments(self, listed: Listed) -> list[dict[str, Any]] | None:
+        """None when comments are off; asked only when the listing counts some (or cannot say how many)."""
+        if not self._fetch_comments():
+            return None
+        count = fr.as_int(fr.text(listed.raw.get("count_comments")))
+        if count is not None and count <= 0:
+            return []
+        answer = self._call("flickr.photos.comments.getList", listed.photo_id)
+        return fr.items(fr.obj(answer.get("comments")), "comment")
 
     def _fetch_comments(self) -> bool:
         return self.config["comments"] != COMMENTS_OFF
@@ -233,20 +297,20 @@ class FlickrSource(Source):
                 raise DocumentError(f"Flickr photo {photo_id} is gone (deleted since the listing?)") from None
             raise DocumentError(f"Flickr photo {photo_id}: {exc}") from None
 
-    def _flag_fallback(self, photo_id: str, title: str, rendition: Rendition, reason: str | None) -> dict[str, Any]:
+    def _flag_fallback(self, photo_id: str, title: str, fetched: Fetched, reason: str | None) -> dict[str, Any]:
         """A stand-in for the original must never pass for it: say so in the record, the report and state."""
         if reason is None:
             if photo_id in self._retry_ids:
                 self.context.memory_delete(f"fallback:{photo_id}")
             return {}
-        self.context.warn(f"flickr photo {photo_id} {title!r}: {reason}; saved the {rendition.label!r} rendition "
+        self.context.warn(f"flickr photo {photo_id} {title!r}: {reason}; saved the {fetched.label!r} rendition "
                           "instead, so this backup is NOT the original (later runs try again)")
-        self.context.memory_set(f"fallback:{photo_id}", rendition.label)
-        return {"fallback": rendition.label, "fallback_reason": reason}
+        self.context.memory_set(f"fallback:{photo_id}", fetched.label)
+        return {"fallback": fetched.label, "fallback_reason": reason}
 
-    def _rendition(self, listed: Listed, info: dict[str, Any], title: str) -> tuple[Rendition, str | None]:
-        """The original if the host serves it, else the best other size and why (None: it is the original)."""
-        photo_id, media = listed.photo_id, fr.media(info, listed.raw)
+    def _fetch(self, listed: Listed, info: dict[str, Any] | None, title: str) -> tuple[Fetched, str | None]:
+        """The original's GET if the host serves it, else the best other size's and why (None: the original)."""
+        photo_id, media = listed.photo_id, fr.media(info or {}, listed.raw)
         sizes: list[dict[str, Any]] | None = None
         if media == "video":  # url_o and "Original" are only a still of a video
             sizes, label = self._sizes(photo_id), "Video Original"
@@ -259,25 +323,25 @@ class FlickrSource(Source):
                 url = next((fr.text(s.get("source")) for s in sizes if fr.text(s.get("label")) == label), "")
             reason = "Flickr offers no original"
         if url:
-            found = self._probe(photo_id, url, label)
-            if isinstance(found, Rendition):
+            found = self._get(photo_id, url, label)
+            if isinstance(found, Fetched):
                 return found, None
             reason = f"the file host answers HTTP {found} for the original"
         for size in fr.fallback_sizes(sizes if sizes is not None else self._sizes(photo_id), media)[:PROBES]:
-            found = self._probe(photo_id, fr.text(size.get("source")), fr.text(size.get("label")))
-            if isinstance(found, Rendition):
+            found = self._get(photo_id, fr.text(size.get("source")), fr.text(size.get("label")))
+            if isinstance(found, Fetched):
                 return found, reason
         raise DocumentError(f"Flickr photo {photo_id} {title!r}: {reason}, and no other size can be fetched")
 
     def _sizes(self, photo_id: str) -> list[dict[str, Any]]:
         return fr.items(fr.obj(self._call("flickr.photos.getSizes", photo_id).get("sizes")), "size")
 
-    def _probe(self, photo_id: str, url: str, label: str) -> Rendition | int:
-        """HEAD `url` (following redirects): a Rendition when it would be served, else the HTTP status."""
-        def head() -> requests.Response:
-            answer = self.downloads.head(url, allow_redirects=True)
-            answer.close()
+    def _get(self, photo_id: str, url: str, label: str) -> Fetched | int:
+        """GET `url` (following redirects), body not read: a Fetched when it is served, else the HTTP status."""
+        def get() -> requests.Response:
+            answer = self.downloads.get(url, stream=True)
             if answer.status_code in RETRY_STATUSES:
+                answer.close()
                 raise requests.HTTPError(f"HTTP {answer.status_code}", response=answer)
             return answer
 
@@ -286,10 +350,12 @@ class FlickrSource(Source):
                                  "a rerun tries again")
 
         try:
-            response = retrying(head, http_trouble, give_up, self.client.policy)
+            response = retrying(get, http_trouble, give_up, self.client.policy)
         except requests.RequestException as exc:
-            raise DocumentError(f"flickr:{photo_id}: cannot reach the file host ({type(exc).__name__})") from None
+            # the URL stays out: an original's URL holds its secret
+            raise DocumentError(f"flickr:{photo_id}: cannot fetch its {label!r} file ({type(exc).__name__})") from None
         if response.status_code != 200:
+            response.close()
             return response.status_code
         headers = response.headers
         # a compressed transfer's length is not the file's
@@ -297,7 +363,7 @@ class FlickrSource(Source):
         size = size if size is not None and size >= 0 else None  # a hostile header is no size
         content_type = (headers.get("Content-Type") or "").split(";")[0].strip() or None
         suffix = Path(urlparse(response.url or url).path).suffix.lstrip(".").lower()
-        return Rendition(url, label, size, content_type, suffix or None)
+        return Fetched(url, label, response, size, content_type, suffix or None)
 
     # -- sandbox --------------------------------------------------------------------------------
     @classmethod

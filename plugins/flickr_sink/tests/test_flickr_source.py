@@ -16,6 +16,7 @@ from migrator_flickr import mapping as fr
 from migrator_flickr.licenses import FLICKR
 from migrator_flickr.sandbox import FlickrSandbox, build_seeded_account
 from migrator_flickr.sandbox.api import photo_sizes
+from migrator_flickr.sandbox.model import normalize_tag
 from migrator_flickr.source import FlickrSource
 
 from migrator import Context, FileInfo
@@ -93,10 +94,19 @@ def expected_albums(state: dict[str, Any], photo_id: str) -> list[dict[str, Any]
             for s in state["photosets"] if photo_id in s["photos"]]
 
 
-def assert_photo(mirror: Mirror, state: dict[str, Any], photo: dict[str, Any], position: int) -> None:
-    """One record against the sandbox's ground truth, field by field."""
+def expected_tags(photo: dict[str, Any], details: bool) -> list[str]:
+    """As spelled with photos.getInfo (`flickr.details`), else Flickr's normalised forms from the listing."""
+    machine = [t for t in photo["machine_tags"] if t != ORIGIN_TAG]
+    if details:
+        return photo["tags"] + machine
+    return photo["tags_normalized"] + [normalize_tag(t) for t in machine]
+
+
+def assert_photo(mirror: Mirror, state: dict[str, Any], photo: dict[str, Any], position: int,
+                 details: bool = True) -> None:
+    """One record against the sandbox's ground truth, field by field (what only getInfo tells, with details)."""
     record, pid = mirror.record(photo["id"]), photo["id"]
-    user_tags = photo["tags"] + [t for t in photo["machine_tags"] if t != ORIGIN_TAG]
+    user_tags = expected_tags(photo, details)
     unknown = photo["date_taken_unknown"] == 1
     geo = photo["geo"]
     assert (record["source"], record["id"], record["media"]) == ("flickr", pid, photo["media"])
@@ -107,7 +117,8 @@ def assert_photo(mirror: Mirror, state: dict[str, Any], photo: dict[str, Any], p
     assert (record["posted_at"], record["updated_at"]) == (iso(photo["date_posted"]), iso(photo["last_update"]))
     assert record["visibility"] == {"public": bool(photo["is_public"]), "friends": bool(photo["is_friend"]),
                                     "family": bool(photo["is_family"])}
-    assert record["safety"] == photo["safety_level"]
+    assert record["safety"] == (photo["safety_level"] if details else 1)
+    assert ("photos.getInfo" in record["source_metadata"]) is details
     assert record["license"] == canonical(FLICKR, photo["license"])
     assert record["geo"] == (geo and {"latitude": geo["latitude"], "longitude": geo["longitude"],
                                       "accuracy": geo["accuracy"]})
@@ -154,38 +165,54 @@ def stream(state: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # -- end to end -----------------------------------------------------------------------------------
-def test_full_mirror_field_by_field_then_rerun_downloads_nothing(cli, home, sb):
+LISTING = ("flickr.test.login", "flickr.people.getPhotos", "flickr.photosets.getList", "flickr.photosets.getPhotos",
+           "flickr.collections.getTree")
+
+
+def listing_calls(calls: dict[str, int]) -> int:
+    return sum(n for method, n in calls.items() if method in LISTING)
+
+
+@pytest.mark.parametrize("details", [False, True], ids=["default", "details"])
+def test_full_mirror_field_by_field_then_rerun_downloads_nothing(cli, home, sb, details):
     mirror = Mirror(cli, sb, home, saved_token=True)
-    result, report = mirror()
+    result, report = mirror(*(["-o", "flickr.details=true"] if details else []))
     assert result.returncode == 0, result.stderr
     state = sb.state()
     photos = stream(state)
     assert mirror.stored_ids() == {p["id"] for p in photos}
     assert {p["media"] for p in photos} == {"photo", "video"}
     for position, photo in enumerate(photos, 1):
-        assert_photo(mirror, state, photo, position)
+        assert_photo(mirror, state, photo, position, details)
     assert_containers(mirror, state)
 
     origin = mirror.record(photos[5]["id"])
     assert ORIGIN_TAG not in origin["tags"] and origin["id"] == photos[5]["id"]
     assert origin["source_metadata"]["origin"] == {"source": "ipernity", "id": "4711"}
     assert origin["source_metadata"]["migrator_tags"] == [ORIGIN_TAG]
-    assert any(" " in t for p in photos for t in mirror.record(p["id"])["tags"])  # multi-word tags intact
+    tags = [t for p in photos for t in mirror.record(p["id"])["tags"]]
+    assert "dc:title=two words" in tags  # a machine tag's value keeps its spaces, listing or not
+    assert any(" " in t and "=" not in t for t in tags) is details  # plain multi-word tags: as getInfo spells them
 
     calls = report["api_calls"]["flickr"]
     n, videos = len(photos), sum(p["media"] == "video" for p in photos)
-    assert calls["flickr.people.getPhotos"] == 1 and calls["flickr.photos.getInfo"] == n
+    commented = sum(bool(p["comments"]) for p in photos)
+    assert calls["flickr.people.getPhotos"] == 1 and calls.get("flickr.photos.getInfo", 0) == (n if details else 0)
     assert calls["flickr.photosets.getPhotos"] == len(state["photosets"])
-    assert calls["flickr.photos.comments.getList"] == sum(bool(p["comments"]) for p in photos)
+    assert calls["flickr.photos.comments.getList"] == commented
     assert calls["flickr.photos.getSizes"] == videos  # photos come from url_o, no getSizes
+    assert sum(calls.values()) == listing_calls(calls) + commented + videos + (n if details else 0)
     assert report["warnings"] == [] and report["counts"]["new"] == n
+    # one GET per file (a video's goes through Flickr's play/orig redirect), never a HEAD
+    assert sb.file_methods == {"GET": n + videos}
+    assert sorted(status for _, _, status in sb.file_requests) == [200] * n + [302] * videos
 
     sb.reset_counters()
-    result, report = mirror()
+    result, report = mirror(*(["-o", "flickr.details=true"] if details else []))
     assert result.returncode == 0, result.stderr
     assert report["counts"]["unchanged"] == n and report["counts"]["new"] == 0
-    assert mirror.downloads() == []
-    assert "flickr.photos.getInfo" not in sb.calls
+    assert mirror.downloads() == [] and sb.file_requests == []
+    assert set(sb.calls) <= set(LISTING)
     assert not (Path(os.environ["HOME"]) / ".flickr").exists()
 
 
@@ -214,11 +241,13 @@ def test_missing_video_original_is_flagged_then_fetched_once_back(cli, home, sb)
     # the retry run stored the listing-time marker it had (none); one metadata look re-arms the normal check
     result, report = mirror()
     assert result.returncode == 0 and report["counts"]["unchanged"] == len(sb.account.photos)
-    assert report["bytes"] == 0 and report["api_calls"]["flickr"]["flickr.photos.getInfo"] == len(videos)
+    calls = report["api_calls"]["flickr"]
+    assert report["bytes"] == 0 and calls["flickr.photos.getSizes"] == len(videos)
+    assert "flickr.photos.getInfo" not in calls
     sb.reset_counters()
     result, report = mirror()
     assert result.returncode == 0 and report["counts"]["unchanged"] == len(sb.account.photos)
-    assert mirror.downloads() == [] and "flickr.photos.getInfo" not in sb.calls
+    assert mirror.downloads() == [] and set(sb.calls) <= set(LISTING)
 
 
 def test_forbidden_originals_fall_back_to_the_largest_size(cli, home, sb):
@@ -285,7 +314,8 @@ def open_source(sb: FlickrSandbox, tmp_path: Path, **overrides: Any) -> FlickrSo
 
 
 def test_photo_gone_or_garbled_fails_only_that_photo(sb, tmp_path):
-    source = open_source(sb, tmp_path)
+    """With photos.getInfo (flickr.details): a photo it no longer knows, or a garbled answer, fails that photo."""
+    source = open_source(sb, tmp_path, details=True)
     try:
         entries = {e.id: e for e in source.entries()}
         assert source.account() == sb.account.user.nsid and len(entries) == len(sb.account.photos)

@@ -13,7 +13,9 @@ call out, then loses its answer (HTTP 5xx, ``"reset"``, ``"hang"`` for
 ``hang_seconds``, ``"truncate"``); ``knobs.outage(status, from_method)`` fails
 every request from a method's first call on until ``knobs.end_outage()``.
 ``sb.lost_answers`` lists the answers lost, ``sb.signatures`` every
-``oauth_signature`` received.
+``oauth_signature`` received; ``sb.calls`` counts REST calls by API method,
+``sb.file_requests`` lists every file request as (HTTP method, path, status)
+and ``sb.file_methods`` counts them by HTTP method (GET, HEAD).
 
 Usage::
 
