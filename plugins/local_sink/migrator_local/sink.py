@@ -29,6 +29,7 @@ class Place:
 
     parts: tuple[str, str, str]
     entry: DocEntry | None = None  # what was stored there before, if known
+    indexed: DocEntry | None = None  # the index's row for the document
 
     @property
     def stem(self) -> str:
@@ -88,9 +89,14 @@ class LocalSink(Sink):
                             shown=self.tree.root)
         self.lock.acquire()
         write_marker(self.tree, self.writer)
-        self.index.load()
-        for part in clean_parts(self.tree.root, self.index.top_folders()):
+        self.index.open()
+        if self.index.problem is not None:
+            self.context.log.info("%s %s: rebuilt from the sidecars", self.tree.rel(self.index.problem_path),
+                                  self.index.problem)
+        tops = self.index.folders_to_sweep()  # all after an interrupted run; else only folders new to the index
+        for part in clean_parts(self.tree.root, tops):
             self.context.log.info("removed %s, left by an interrupted run", part)
+        self.index.swept(tops)
         self.linker = Linker(probe(self.tree.folder(META)), self.writer)
         if self.linker.mode != "symlink":
             self.context.log.info("no symlinks on this disk: album folders use %ss", self.linker.mode)
@@ -108,8 +114,7 @@ class LocalSink(Sink):
         if writer is None:
             return
         writer.abandon()  # a clean stop leaves no .part behind
-        if not self.context.dry_run:
-            self.index.save()
+        self.index.close()
         with contextlib.suppress(AttributeError):
             self.lock.release()
 
@@ -123,7 +128,6 @@ class LocalSink(Sink):
             self.albums.finish()
         except (OSError, DocumentError) as exc:  # link folders are a view: report, keep the run's result
             self.context.warn(f"local: could not rebuild the album link folders: {exc}")
-        self.index.save()
 
     # -- documents ------------------------------------------------------------------------------
     def store(self, item: Item, previous: StoredRecord | None) -> Stored:
@@ -131,21 +135,23 @@ class LocalSink(Sink):
             return self._store(item, previous)
 
     def _store(self, item: Item, previous: StoredRecord | None) -> Stored:
+        """The original and sidecars, durable (files and their folder synced) before the index row and
+        before returning: the core marks the document done only then."""
         doc = item.document
         place = self._place(item, previous)
         folder = self.tree.folder(*place.parts[:2])
-        if item.original is None:
-            result = FileResult(None, None, None, None, "none")
-        else:
-            result = self._original(item, folder, place)
-        created, changed = self._sidecars(folder, place.name, item, result.ext)
+        with self.writer.grouped():
+            if item.original is None:
+                result = FileResult(None, None, None, None, "none")
+            else:
+                result = self._original(item, folder, place)
+            created, changed = self._sidecars(folder, place.name, item, result.ext)
         original = folder / f"{place.name}.{result.ext}" if result.ext else None
         if original is not None:
             self._set_date(original, item, result.warnings)
         entry = DocEntry(place.stem, result.ext, result.size, result.sha256, result.md5)
-        self.index.put(doc.source, doc.id, entry)
-        self.index.save(force=False)
-        self.albums.sources.add(doc.source)  # its "Not in any album" folder is refreshed in finish()
+        if entry != place.indexed:  # a new row, or a new name: its links are refreshed in finish()
+            self.index.put(doc.source, doc.id, entry)
         return Stored(ref=entry.ref, status=_status(result.status, created, changed), size=result.size,
                       sha256=result.sha256, data={"stem": place.stem, "ext": result.ext}, warnings=result.warnings,
                       local_copy=original if original is not None and is_file(original) else None)
@@ -157,8 +163,8 @@ class LocalSink(Sink):
         for stem in ((previous.data.get("stem") if previous else None), entry.stem if entry else None):
             parts = tuple(stem.split("/")) if isinstance(stem, str) else ()
             if len(parts) == 3 and all(_valid(p) for p in parts):
-                return Place(parts, entry if entry and entry.stem == stem else _entry_of(stem, previous))
-        return Place((layout.source_dir(doc.source), layout.bucket(doc), layout.doc_stem(doc)))
+                return Place(parts, entry if entry and entry.stem == stem else _entry_of(stem, previous), entry)
+        return Place((layout.source_dir(doc.source), layout.bucket(doc), layout.doc_stem(doc)), None, entry)
 
     # -- the original ---------------------------------------------------------------------------
     def _original(self, item: Item, folder: Path, place: Place) -> FileResult:
@@ -209,6 +215,7 @@ class LocalSink(Sink):
             if new.sha256 == sha256:
                 return False  # same bytes after all: leave the file untouched
             warnings.append(f"the original changed; the previous one is kept as {_rotate(current).name}")
+            self.writer.renamed_in(folder)
             return True
 
         known = self._download(item, folder, f"{name}.{ext}", keep)
