@@ -168,7 +168,7 @@ class Index:
             self._discard()
             db = self._connect(self.path)
             db.executescript(SCHEMA)
-            self._set_meta(db, format=FORMAT, version=str(VERSION), open="0")
+            self._set_meta(db, format=FORMAT, version=str(VERSION), open="1")  # trusted once a run closes it
             self._db, self.rebuilt = db, True
             self._convert(old)
         else:
