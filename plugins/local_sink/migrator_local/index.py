@@ -188,7 +188,10 @@ class Index:
                 self._db = self._connect(self.path, read_only=True)
                 self._check(self._db)
             except sqlite3.DatabaseError as exc:
-                self._db, self.problem = None, Damaged(f"is not an index this migrator reads ({exc})")
+                self._db = None
+                if getattr(exc, "sqlite_errorcode", None) not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                    self.problem = Damaged(f"is not an index this migrator reads ({exc})")
+                # else a run is writing this backup now: read it without the index (sizes come from the records)
         elif lstat(old) is not None:
             self._db = self._connect(":memory:")
             self._db.executescript(SCHEMA)
@@ -209,6 +212,10 @@ class Index:
         uri = f"{Path(path).as_uri()}?mode=ro" if read_only else str(path)
         db = sqlite3.connect(uri, uri=read_only, isolation_level=None, check_same_thread=False)
         if not read_only and path != ":memory:":
+            # one run per folder (the folder lock): exclusive locking needs no -shm file, and small pages
+            # keep the index small on a disk that is nearly full
+            db.execute("PRAGMA page_size=1024")
+            db.execute("PRAGMA locking_mode=EXCLUSIVE")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
         return db
@@ -336,9 +343,14 @@ class Index:
         """The entry, or None; a bad row (edited by hand) counts as none and is kept in `problem`."""
         if self._db is None:
             return None
-        with self._lock:
-            row = self._db.execute("SELECT stem, ext, size, sha256, md5 FROM docs WHERE source = ? AND id = ?",
-                                   (source, doc_id)).fetchone()
+        try:
+            with self._lock:
+                row = self._db.execute("SELECT stem, ext, size, sha256, md5 FROM docs WHERE source = ? AND id = ?",
+                                       (source, doc_id)).fetchone()
+        except sqlite3.OperationalError:
+            if self.writer is not None:
+                raise  # the sink: the store fails (disk_errors says how)
+            row = None  # the source: a run took the folder meanwhile; the record alone it is
         if row is None:
             return None
         raw = dict(zip(("stem", "ext", "size", "sha256", "md5"), row))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from . import layout, xmp
 from .adopt import Announced, Known, OldBackups, verify
 from .albums import Albums
 from .fsops import CHUNK, Tree, Writer, check_name, clean_parts, copy_into, digests, is_file, remove, set_mtime
-from .index import META, DocEntry, Index, write_marker
+from .index import INDEX, META, DocEntry, Index, write_marker
 from .links import Linker, probe
 
 
@@ -76,6 +77,8 @@ class LocalSink(Sink):
             self._open(path)
         except OSError as exc:
             raise UsageError(f"local.path {path}: {exc.strerror or exc} ({exc.filename})") from exc
+        except sqlite3.Error as exc:
+            raise UsageError(f"local.path {path}: cannot open {META}/{INDEX}: {exc}") from exc
 
     def _open(self, path: Path) -> None:
         if not self.context.dry_run:
@@ -126,7 +129,7 @@ class LocalSink(Sink):
     def finish(self) -> None:
         try:
             self.albums.finish()
-        except (OSError, DocumentError) as exc:  # link folders are a view: report, keep the run's result
+        except (OSError, DocumentError, sqlite3.Error) as exc:  # link folders are a view: report, keep the result
             self.context.warn(f"local: could not rebuild the album link folders: {exc}")
 
     # -- documents ------------------------------------------------------------------------------
@@ -271,6 +274,13 @@ def disk_errors(what: str) -> Iterator[None]:
             raise ServiceStopped(f"disk full: cannot write {exc.filename or what} (for {what}); free some space "
                                  "on that disk, then rerun") from exc
         raise DocumentError(f"{what}: {exc.strerror or exc} ({exc.filename})") from exc
+    except sqlite3.Error as exc:  # the index
+        index = f"{META}/{INDEX}"
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            raise ServiceStopped(f"disk full: cannot write {index} (for {what}); free some space on that disk, "
+                                 "then rerun") from exc
+        raise DocumentError(f"{what}: {index}: {exc} (if this repeats, remove {index}: it is rebuilt from "
+                            "the sidecars)") from exc
 
 
 def _status(original: str, sidecar_created: bool, changed: bool) -> str:
