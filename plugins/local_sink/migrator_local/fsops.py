@@ -30,7 +30,7 @@ T = TypeVar("T")
 CHUNK = 1 << 20
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 BINARY = getattr(os, "O_BINARY", 0)
-# Our .part files: `... [id].ext.part`, `... [id].ext.xmp.part`, `album.json.part`, `index.json.part`.
+# Our .part files: `... [id].ext.part`, `... [id].ext.xmp.part`, `album.json.part`, `index.json.part` (older versions).
 OUR_PART = re.compile(r"(\](\.[^./\\]+){0,2}|^[a-z]+\.json)\.part$")
 PART = ".part"
 
