@@ -154,6 +154,7 @@ class Index:
         self._lock = threading.RLock()
         self._seq = 0
         self._tops: set[str] = set()
+        self._there_before: set[str] = set()
         self.problem: Damaged | None = None  # what was wrong with the index when it was read
         self.problem_path = self.path  # the file `problem` is about (index.json when converting one)
         self.rebuilt = False  # this open rebuilt it from the sidecars (or converted index.json)
@@ -162,6 +163,7 @@ class Index:
     # -- opening --------------------------------------------------------------------------------
     def open(self) -> None:
         """The sink's open: use the index, else rebuild it; mark the folder as in use until `close()`."""
+        self._there_before = set(list_names(self.tree.root))  # folders this run did not create
         old = self.tree.root / META / OLD_INDEX
         db = self._connect_existing() if lstat(old) is None else None
         if db is None:
@@ -333,10 +335,12 @@ class Index:
             self._db.executemany("UPDATE tops SET swept = 1 WHERE name = ?", [(top,) for top in tops])
 
     def _note_top(self, ref: str) -> None:
+        """A folder new to the index is swept once by the next open, unless this run created it (then only
+        this run's .part files can be in it, and a clean end removes those)."""
         top = ref.split("/", 1)[0]
         if top not in self._tops:
             self._tops.add(top)
-            self._db.execute("INSERT OR IGNORE INTO tops (name) VALUES (?)", (top,))
+            self._db.execute("INSERT OR IGNORE INTO tops VALUES (?, ?)", (top, int(top not in self._there_before)))
 
     # -- documents ------------------------------------------------------------------------------
     def get(self, source: str, doc_id: str) -> DocEntry | None:
