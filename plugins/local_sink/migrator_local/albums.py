@@ -171,13 +171,7 @@ class Albums:
         in_album = self.members[source] if source in self.members else self.index.album_members(source)
         parts = (layout.source_dir(source), layout.NOT_IN_ALBUM)
         if ALL in ids or not _is_dir(self.tree.root.joinpath(*parts)):
-            entries = {}
-            for doc_id, entry in self.index.of_source(source):
-                path = self.tree.resolve(entry.ref)
-                if doc_id not in in_album and path is not None and is_file(path):
-                    entries[path.name] = path
-            if entries or _is_dir(self.tree.root.joinpath(*parts)):
-                self.linker.reconcile(self.tree.folder(*parts), entries, keep=set())
+            self._rebuild_not_in_album(parts, source, in_album)
             return
         folder = self.tree.folder(*parts)
         for doc_id in sorted(ids):
@@ -189,6 +183,22 @@ class Albums:
                 self.linker.place(path, folder / path.name)
             else:
                 remove_entry(folder / path.name)
+
+    def _rebuild_not_in_album(self, parts: tuple[str, str], source: str, in_album: set[str]) -> None:
+        """The whole folder, links placed as the index is read (only their names are held)."""
+        wanted: set[str] = set()
+        folder = self.tree.root.joinpath(*parts)
+        for doc_id, entry in self.index.of_source(source):
+            path = self.tree.resolve(entry.ref)
+            if doc_id not in in_album and path is not None and is_file(path):
+                if not wanted:
+                    folder = self.tree.folder(*parts)  # checked (and made) once
+                self.linker.place(path, folder / path.name)
+                wanted.add(path.name)
+        if _is_dir(folder):
+            for name in list_names(folder):
+                if name not in wanted:
+                    remove_entry(folder / name)
 
     def _collection_roots(self, source: str, collections: dict[str, Container]) -> None:
         children = {m for c in collections.values() for m in c.members if m in collections and m != c.id}

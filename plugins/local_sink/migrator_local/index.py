@@ -398,14 +398,20 @@ class Index:
         with self._lock:
             return self._seq
 
-    def of_source(self, source: str) -> Iterator[tuple[str, DocEntry]]:
-        with self._lock:
-            rows = self._db.execute("SELECT id, stem, ext, size, sha256, md5 FROM docs WHERE source = ?",
-                                    (source,)).fetchall()
-        for doc_id, *values in rows:
-            raw = dict(zip(("stem", "ext", "size", "sha256", "md5"), values))
-            if _entry_problem(raw) is None:
-                yield doc_id, DocEntry(**raw)
+    def of_source(self, source: str, chunk: int = 1000) -> Iterator[tuple[str, DocEntry]]:
+        """Every document of `source`, read a chunk at a time (a large backup is never held whole)."""
+        after = ""
+        while True:
+            with self._lock:
+                rows = self._db.execute("SELECT id, stem, ext, size, sha256, md5 FROM docs WHERE source = ? "
+                                        "AND id > ? ORDER BY id LIMIT ?", (source, after, chunk)).fetchall()
+            for doc_id, *values in rows:
+                raw = dict(zip(("stem", "ext", "size", "sha256", "md5"), values))
+                if _entry_problem(raw) is None:
+                    yield doc_id, DocEntry(**raw)
+            if len(rows) < chunk:
+                return
+            after = rows[-1][0]
 
     # -- what the link folders must show again -------------------------------------------------
     def changed(self) -> dict[str, set[str]]:
