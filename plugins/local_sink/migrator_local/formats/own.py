@@ -59,7 +59,8 @@ class OwnBackup(FolderFormat):
                 continue
             entry = self.index.get(doc.source, doc.id)
             size = entry.size if entry and entry.stem == stem else None
-            yield Listed(doc.source, doc.id, doc.title, size, partial(self._load, stem, path))
+            # the stem alone: the source holds every listed entry, a Path each would double that memory
+            yield Listed(doc.source, doc.id, doc.title, size, partial(self._load, stem))
         yield from self._damaged_files()
 
     def _damaged_files(self) -> Iterator[Listed]:
@@ -74,7 +75,8 @@ class OwnBackup(FolderFormat):
             match = _ID_IN_NAME.search(path.parent.name)
             yield damaged(self.tree, top, f"{path.stem}:{match[1] if match else path.parent.name}", path, exc)
 
-    def _load(self, stem: str, sidecar: Path) -> Item:
+    def _load(self, stem: str) -> Item:
+        sidecar = self.tree.root / f"{stem}.json"
         try:
             doc = read_sidecar(sidecar)
         except Damaged as exc:
