@@ -2,18 +2,21 @@
 
 Every folder on the way to a write is checked with lstat: a symlink or a non-folder there is refused,
 so a planted `<path>/ipernity -> /elsewhere` can never redirect a write. Files are written to
-`<name>.part`, fsynced, then renamed, so a final name never holds a truncated file.
+`<name>.part`, fsynced, then renamed, so a final name never holds a truncated file. The folder is fsynced
+after the rename (which makes the rename durable) once per `Writer.grouped()` block: one document's
+original and sidecars share one folder sync, done before the block (and `store()`) returns.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import shutil
 import stat
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO, TypeVar
 
@@ -27,7 +30,7 @@ T = TypeVar("T")
 CHUNK = 1 << 20
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 BINARY = getattr(os, "O_BINARY", 0)
-# Our .part files: `... [id].ext.part`, `... [id].ext.xmp.part`, `album.json.part`, `index.json.part`.
+# Our .part files: `... [id].ext.part`, `... [id].ext.xmp.part`, `album.json.part`, `index.json.part` (older versions).
 OUR_PART = re.compile(r"(\](\.[^./\\]+){0,2}|^[a-z]+\.json)\.part$")
 PART = ".part"
 
@@ -86,6 +89,7 @@ class Writer:
     def __init__(self) -> None:
         self._parts: set[Path] = set()
         self._lock = threading.Lock()
+        self._local = threading.local()  # per worker: the folders a grouped() block still has to sync
 
     def write(self, folder: Path, name: str, fill: Callable[[IO[bytes]], T],
               keep: Callable[[T], bool] | None = None) -> T:
@@ -113,8 +117,28 @@ class Writer:
             raise
         finally:
             self._track(part, False)
-        sync_folder(folder)
+        self.renamed_in(folder)
         return result
+
+    def renamed_in(self, folder: Path) -> None:
+        """A name in `folder` changed: sync it now, or at the end of this thread's grouped() block."""
+        pending: dict[Path, None] | None = getattr(self._local, "folders", None)
+        if pending is None:
+            sync_folder(folder)
+        else:
+            pending[folder] = None
+
+    @contextlib.contextmanager
+    def grouped(self) -> Iterator[None]:
+        """Writes in this block sync each folder once, when the block ends (also on an error: what was
+        renamed stays durable). The block returns only after those syncs."""
+        self._local.folders = {}
+        try:
+            yield
+        finally:
+            folders, self._local.folders = self._local.folders, None
+            for folder in folders:
+                sync_folder(folder)
 
     def write_bytes(self, folder: Path, name: str, data: bytes) -> None:
         self.write(folder, name, lambda fh: fh.write(data))

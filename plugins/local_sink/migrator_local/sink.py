@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from . import layout, xmp
 from .adopt import Announced, Known, OldBackups, verify
 from .albums import Albums
 from .fsops import CHUNK, Tree, Writer, check_name, clean_parts, copy_into, digests, is_file, remove, set_mtime
-from .index import META, DocEntry, Index, write_marker
+from .index import INDEX, META, DocEntry, Index, write_marker
 from .links import Linker, probe
 
 
@@ -29,6 +30,7 @@ class Place:
 
     parts: tuple[str, str, str]
     entry: DocEntry | None = None  # what was stored there before, if known
+    indexed: DocEntry | None = None  # the index's row for the document
 
     @property
     def stem(self) -> str:
@@ -75,6 +77,8 @@ class LocalSink(Sink):
             self._open(path)
         except OSError as exc:
             raise UsageError(f"local.path {path}: {exc.strerror or exc} ({exc.filename})") from exc
+        except sqlite3.Error as exc:
+            raise UsageError(f"local.path {path}: cannot open {META}/{INDEX}: {exc}") from exc
 
     def _open(self, path: Path) -> None:
         if not self.context.dry_run:
@@ -88,9 +92,14 @@ class LocalSink(Sink):
                             shown=self.tree.root)
         self.lock.acquire()
         write_marker(self.tree, self.writer)
-        self.index.load()
-        for part in clean_parts(self.tree.root, self.index.top_folders()):
+        self.index.open()
+        if self.index.problem is not None:
+            self.context.log.info("%s %s: rebuilt from the sidecars", self.tree.rel(self.index.problem_path),
+                                  self.index.problem)
+        tops = self.index.folders_to_sweep()  # all after an interrupted run; else only folders new to the index
+        for part in clean_parts(self.tree.root, tops):
             self.context.log.info("removed %s, left by an interrupted run", part)
+        self.index.swept(tops)
         self.linker = Linker(probe(self.tree.folder(META)), self.writer)
         if self.linker.mode != "symlink":
             self.context.log.info("no symlinks on this disk: album folders use %ss", self.linker.mode)
@@ -108,8 +117,7 @@ class LocalSink(Sink):
         if writer is None:
             return
         writer.abandon()  # a clean stop leaves no .part behind
-        if not self.context.dry_run:
-            self.index.save()
+        self.index.close()
         with contextlib.suppress(AttributeError):
             self.lock.release()
 
@@ -121,9 +129,8 @@ class LocalSink(Sink):
     def finish(self) -> None:
         try:
             self.albums.finish()
-        except (OSError, DocumentError) as exc:  # link folders are a view: report, keep the run's result
+        except (OSError, DocumentError, sqlite3.Error) as exc:  # link folders are a view: report, keep the result
             self.context.warn(f"local: could not rebuild the album link folders: {exc}")
-        self.index.save()
 
     # -- documents ------------------------------------------------------------------------------
     def store(self, item: Item, previous: StoredRecord | None) -> Stored:
@@ -131,21 +138,23 @@ class LocalSink(Sink):
             return self._store(item, previous)
 
     def _store(self, item: Item, previous: StoredRecord | None) -> Stored:
+        """The original and sidecars, durable (files and their folder synced) before the index row and
+        before returning: the core marks the document done only then."""
         doc = item.document
         place = self._place(item, previous)
         folder = self.tree.folder(*place.parts[:2])
-        if item.original is None:
-            result = FileResult(None, None, None, None, "none")
-        else:
-            result = self._original(item, folder, place)
-        created, changed = self._sidecars(folder, place.name, item, result.ext)
+        with self.writer.grouped():
+            if item.original is None:
+                result = FileResult(None, None, None, None, "none")
+            else:
+                result = self._original(item, folder, place)
+            created, changed = self._sidecars(folder, place.name, item, result.ext)
         original = folder / f"{place.name}.{result.ext}" if result.ext else None
         if original is not None:
             self._set_date(original, item, result.warnings)
         entry = DocEntry(place.stem, result.ext, result.size, result.sha256, result.md5)
-        self.index.put(doc.source, doc.id, entry)
-        self.index.save(force=False)
-        self.albums.sources.add(doc.source)  # its "Not in any album" folder is refreshed in finish()
+        if entry != place.indexed:  # a new row, or a new name: its links are refreshed in finish()
+            self.index.put(doc.source, doc.id, entry)
         return Stored(ref=entry.ref, status=_status(result.status, created, changed), size=result.size,
                       sha256=result.sha256, data={"stem": place.stem, "ext": result.ext}, warnings=result.warnings,
                       local_copy=original if original is not None and is_file(original) else None)
@@ -157,8 +166,8 @@ class LocalSink(Sink):
         for stem in ((previous.data.get("stem") if previous else None), entry.stem if entry else None):
             parts = tuple(stem.split("/")) if isinstance(stem, str) else ()
             if len(parts) == 3 and all(_valid(p) for p in parts):
-                return Place(parts, entry if entry and entry.stem == stem else _entry_of(stem, previous))
-        return Place((layout.source_dir(doc.source), layout.bucket(doc), layout.doc_stem(doc)))
+                return Place(parts, entry if entry and entry.stem == stem else _entry_of(stem, previous), entry)
+        return Place((layout.source_dir(doc.source), layout.bucket(doc), layout.doc_stem(doc)), None, entry)
 
     # -- the original ---------------------------------------------------------------------------
     def _original(self, item: Item, folder: Path, place: Place) -> FileResult:
@@ -209,6 +218,7 @@ class LocalSink(Sink):
             if new.sha256 == sha256:
                 return False  # same bytes after all: leave the file untouched
             warnings.append(f"the original changed; the previous one is kept as {_rotate(current).name}")
+            self.writer.renamed_in(folder)
             return True
 
         known = self._download(item, folder, f"{name}.{ext}", keep)
@@ -264,6 +274,13 @@ def disk_errors(what: str) -> Iterator[None]:
             raise ServiceStopped(f"disk full: cannot write {exc.filename or what} (for {what}); free some space "
                                  "on that disk, then rerun") from exc
         raise DocumentError(f"{what}: {exc.strerror or exc} ({exc.filename})") from exc
+    except sqlite3.Error as exc:  # the index
+        index = f"{META}/{INDEX}"
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            raise ServiceStopped(f"disk full: cannot write {index} (for {what}); free some space on that disk, "
+                                 "then rerun") from exc
+        raise DocumentError(f"{what}: {index}: {exc} (if this repeats, remove {index}: it is rebuilt from "
+                            "the sidecars)") from exc
 
 
 def _status(original: str, sidecar_created: bool, changed: bool) -> str:

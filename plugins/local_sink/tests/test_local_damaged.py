@@ -7,7 +7,9 @@ way out, the other documents migrated, no traceback. (Other tools' folders: test
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -113,12 +115,29 @@ def test_a_damaged_album_file_fails_by_name(cli, home, own_backup):
 
 
 def test_a_damaged_index_fails_by_name_and_the_sidecars_still_replay(cli, home, own_backup):
-    index = own_backup / ".migrator" / "index.json"
-    data = json.loads(index.read_text("utf-8"))
-    next(iter(data["documents"]["mem"].values()))["ext"] = "../../../etc/passwd"
-    index.write_text(json.dumps(data), "utf-8")
+    with contextlib.closing(sqlite3.connect(own_backup / ".migrator" / "index.sqlite3")) as db, db:
+        db.execute("UPDATE docs SET ext = '../../../etc/passwd' WHERE rowid = (SELECT min(rowid) FROM docs)")
     result, report = replay(cli, home, own_backup)
     assert result.returncode == 1, result.stderr
     reason = reasons(report)["migrator-local:index"]
-    assert reason.startswith(".migrator/index.json has a bad entry for mem:") and "remove it" in reason
+    assert reason.startswith(".migrator/index.sqlite3 has a bad entry for mem:") and "remove it" in reason
+    assert len(migrated(home)) == len(DAMAGES) + 2
+
+
+def test_an_older_migrators_damaged_index_json_fails_by_name(cli, home, own_backup):
+    (own_backup / ".migrator" / "index.sqlite3").unlink()
+    bad = {"format": "migrator-local", "version": 1, "documents": {"mem": {"1": {"stem": "x", "ext": "../x"}}}}
+    write_json(own_backup / ".migrator" / "index.json", bad)
+    result, report = replay(cli, home, own_backup)
+    assert result.returncode == 1, result.stderr
+    reason = reasons(report)["migrator-local:index"]
+    assert reason.startswith(".migrator/index.json has a bad entry for mem:1") and "remove it" in reason
+    assert len(migrated(home)) == len(DAMAGES) + 2
+
+
+def test_a_file_that_is_no_index_fails_by_name(cli, home, own_backup):
+    (own_backup / ".migrator" / "index.sqlite3").write_bytes(b"not a database, but long enough " * 100)
+    result, report = replay(cli, home, own_backup)
+    assert result.returncode == 1, result.stderr
+    assert reasons(report)["migrator-local:index"].startswith(".migrator/index.sqlite3 is not an index")
     assert len(migrated(home)) == len(DAMAGES) + 2

@@ -25,8 +25,8 @@ from migrator.folders import (
 )
 
 from .. import layout
-from ..fsops import Tree, Writer
-from ..index import FORMAT, INDEX, META, Index, read_sidecar, sidecars
+from ..fsops import Tree
+from ..index import FORMAT, Index, read_sidecar, sidecars
 from .check import container_from
 
 SIDECARS = {layout.sidecar_name(kind) for kind in layout.KIND_DIRS}
@@ -41,8 +41,8 @@ class OwnBackup(FolderFormat):
     def __init__(self, folder: Folder) -> None:
         super().__init__(folder)
         self.tree = Tree(folder.root)
-        self.index = Index(self.tree, Writer())  # read-only here: never saved by the source
-        self.index.load()
+        self.index = Index(self.tree)  # read only: one row per document listed, never written by the source
+        self.index.open_to_read()
         self._containers: dict[str, Container] | None = None
         self._bad_containers: list[tuple[Path, Damaged]] = []
 
@@ -59,7 +59,8 @@ class OwnBackup(FolderFormat):
                 continue
             entry = self.index.get(doc.source, doc.id)
             size = entry.size if entry and entry.stem == stem else None
-            yield Listed(doc.source, doc.id, doc.title, size, partial(self._load, stem, path))
+            # the stem alone: the source holds every listed entry, a Path each would double that memory
+            yield Listed(doc.source, doc.id, doc.title, size, partial(self._load, stem))
         yield from self._damaged_files()
 
     def _damaged_files(self) -> Iterator[Listed]:
@@ -67,14 +68,15 @@ class OwnBackup(FolderFormat):
         if self.index.problem is not None:
             problem = Damaged(str(self.index.problem), "remove it (a cache: the local sink rebuilds it from the "
                                                       "sidecars), then rerun")
-            yield damaged(self.tree, FORMAT, "index", self.tree.root / META / INDEX, problem)
+            yield damaged(self.tree, FORMAT, "index", self.index.problem_path, problem)
         self.containers_found()
         for path, exc in self._bad_containers:
             top, *_ = self.tree.rel(path).split("/")
             match = _ID_IN_NAME.search(path.parent.name)
             yield damaged(self.tree, top, f"{path.stem}:{match[1] if match else path.parent.name}", path, exc)
 
-    def _load(self, stem: str, sidecar: Path) -> Item:
+    def _load(self, stem: str) -> Item:
+        sidecar = self.tree.root / f"{stem}.json"
         try:
             doc = read_sidecar(sidecar)
         except Damaged as exc:
