@@ -134,7 +134,7 @@ def test_load_failure_is_a_failed_document(cli, data, home):
 
 def test_quota_stop_exit_code_and_resume(cli, data, home):
     out = home / "out"
-    result = run(cli, data, out, "-o", "folder.quota_after=2")
+    result = run(cli, data, out, "-o", "folder.quota_after=2", "--jobs", "1")  # documents 1 and 2 go first
     assert result.returncode == 4
     assert "quota" in result.stderr and "remain" in result.stderr and "again resumes" in result.stderr
     assert done_ids(home / "state.sqlite3") == {"1", "2"}
@@ -206,7 +206,7 @@ def test_a_partial_run_marks_only_what_it_did_and_a_plain_rerun_completes(cli, d
 
 def test_killed_process_state_is_consistent(cli, data, home):
     out = home / "out"
-    result = run(cli, data, out, "-o", "folder.die_after=3")
+    result = run(cli, data, out, "-o", "folder.die_after=3", "--jobs", "1")  # one at a time: 1, 2 confirmed
     assert result.returncode == 9
     # the 3rd document was written but never confirmed: it is not done, and the rerun redoes it
     assert done_ids(home / "state.sqlite3") == {"1", "2"}

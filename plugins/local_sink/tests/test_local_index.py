@@ -123,7 +123,7 @@ def test_a_kill_between_the_files_and_the_row_converges_without_duplicates(cli, 
     out = home / "out"
     script = home / "killer.py"
     script.write_text(KILL_AT_THE_ROW)
-    assert cli.backup(data, out, script=script).returncode == 9
+    assert cli.backup(data, out, "--jobs", "1", script=script).returncode == 9  # killed at document 2's row
     folder = out / "mem" / "2019"
     assert (folder / "2019-05-01 Photo 2 [2].jpg").exists() and (folder / "2019-05-01 Photo 2 [2].json").exists()
     docs[1]["title"] = "Renamed since"  # the name layout would now give is another one
