@@ -535,10 +535,10 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         self._drain()
         if self._transport_fault("files"):
-            sb._record_file(path, -1)
+            sb._record_file(path, -1, self.command)
             return True
         status = self._serve_file(path, m_static, m_play, m_video)
-        sb._record_file(path, status)
+        sb._record_file(path, status, self.command)
         return True
 
     def _serve_file(self, path, m_static, m_play, m_video) -> int:
@@ -723,6 +723,7 @@ class FlickrSandbox:
         self.call_log: list[tuple[float, str]] = []
         self.oauth_calls: Counter[str] = Counter()
         self.file_log: list[tuple[float, str, int]] = []
+        self.file_methods: Counter[str] = Counter()  # file host requests by HTTP method (GET, HEAD)
         self.lost_answers: list[tuple[str, str]] = []  # (method, how) of every answer lost on purpose
         self._stopping = threading.Event()
 
@@ -902,9 +903,10 @@ class FlickrSandbox:
         with self._count_lock:
             self.oauth_calls[name] += 1
 
-    def _record_file(self, path: str, status: int) -> None:
+    def _record_file(self, path: str, status: int, http_method: str = "GET") -> None:
         with self._count_lock:
             self.file_log.append((time.monotonic(), path, status))
+            self.file_methods[http_method] += 1
 
     def reset_counters(self) -> None:
         with self._count_lock:
@@ -912,6 +914,7 @@ class FlickrSandbox:
             self.call_log.clear()
             self.oauth_calls.clear()
             self.file_log.clear()
+            self.file_methods.clear()
             self.lost_answers.clear()
 
     def _settle(self) -> None:
