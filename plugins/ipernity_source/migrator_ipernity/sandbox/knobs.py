@@ -11,6 +11,7 @@ class Knobs:
 
     _FIELDS = {
         "latency": 0.0,            # seconds added to every API call
+        "file_latency": 0.0,       # seconds added to every file host request (a download is a request too)
         "bandwidth": None,         # bytes/s for the file host, None = unlimited
         "fault_rate": 0.0,         # fraction of API calls failing (HTTP 500 or 500/501/503)
         "rate_limit": 0.0,         # fraction of API calls answered with 113

@@ -247,6 +247,7 @@ class IpernitySandbox:
                     setattr(doc, name, value)
                 else:
                     raise TypeError(f"unknown document field {name!r}")
+            self.account.touch()  # posted_at may have changed: doc.getList's cached order is stale
             if explicit_update is not None:
                 doc.last_update_at = int(explicit_update)
             else:
@@ -542,6 +543,8 @@ class _Handler(BaseHTTPRequestHandler):
                 if self.sb.knobs.stall:
                     self._hang()
                     return
+                if self.sb.knobs.file_latency:
+                    time.sleep(float(self.sb.knobs.file_latency))
                 self._file(path, http_method == "HEAD")
             elif path in ("", "/"):
                 self._index()
