@@ -107,9 +107,9 @@ class Photosets:
             self.context.memory_delete(f"set_intent:{album_key}")
             raise DocumentError(f"cannot create the Flickr set for album {title!r} ({exc.message})") from None
         set_id = str((answer.get("photoset") or {}).get("id"))
-        # Flickr puts a new set first: sets made while documents finish in any order get ordered at the end
-        self.context.memory_set_many({f"set:{album_key}": set_id, f"set_dirty:{album_key}": True,
-                                      UNORDERED: True})
+        # Flickr puts a new set first: sets made while documents finish in any order get ordered at the end.
+        # set_dirty stays the batch's last key: the batch's checkpoint is named after it
+        self.context.memory_set_many({UNORDERED: True, f"set:{album_key}": set_id, f"set_dirty:{album_key}": True})
         self.context.memory_delete(f"set_intent:{album_key}")
         return set_id
 
