@@ -40,6 +40,8 @@ from migrator_flickr.sandbox.model import Account as FlickrAccount  # noqa: E402
 from migrator_ipernity.sandbox import IpernitySandbox, build_account  # noqa: E402
 from test_end_to_end import assert_on_flickr  # noqa: E402
 
+from migrator.testing.cli import patched_cli  # noqa: E402
+
 ENV = {"MIGRATOR_LOAD_PLUGINS": "ipernity,local,flickr"}
 N_DOCS = 10
 YEAR_2000 = 946684800
@@ -179,14 +181,11 @@ def test_slow_answers_and_one_unanswered_read(chain):
 
 
 # -- a server that stops answering: every request has a timeout, the run ends ----------------------------
-NO_WAITS = """
+NO_WAITS = patched_cli("""
 import sys
 import migrator.http as core_http
 core_http.DEFAULT_POLICY = core_http.RetryPolicy(first_delay=0.0)  # the same six tries, without the waits
-from migrator.cli import main
-sys.argv[0] = "migrator"
-main()
-"""
+""")
 
 
 def test_ipernity_stops_answering_mid_run(chain, home):
@@ -283,7 +282,7 @@ def test_outage_in_the_album_phase(chain):
 
 
 # -- a full disk ------------------------------------------------------------------------------------------
-DISK_FULL = """
+DISK_FULL = patched_cli("""
 import errno, os, sys
 import migrator_local.fsops as fsops
 
@@ -299,10 +298,7 @@ def write(self, folder, name, fill, keep=None):
     return real_write(self, folder, name, fill_until_full, keep)
 
 fsops.Writer.write = write
-from migrator.cli import main
-sys.argv[0] = "migrator"
-main()
-"""
+""")
 
 
 @pytest.fixture

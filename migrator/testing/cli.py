@@ -9,6 +9,13 @@ import sys
 from pathlib import Path
 
 
+def patched_cli(patch: str) -> str:
+    """The text of a wrapper script for `CliRunner(..., script=)`: `patch` (Python that changes something
+    first: a policy, a checkpoint, a function that must not be called), then the real `migrator` command
+    with the script's arguments."""
+    return f"{patch.strip()}\nimport sys\nfrom migrator.cli import main\nsys.argv[0] = 'migrator'\nmain()\n"
+
+
 class CliRunner:
     """`python -m migrator ...` in a subprocess, with extra plugin folders on its path.
 

@@ -15,18 +15,16 @@ from migrator_ipernity.sandbox import server as sandbox_server
 
 from migrator.errors import ServiceStopped
 from migrator.http import RetryPolicy
+from migrator.testing.cli import patched_cli
 
 ATTEMPTS = 6  # RetryPolicy().attempts: the bound on requests for one call, all layers together
 FAST = RetryPolicy(attempts=ATTEMPTS, first_delay=0.0)
 
-WRAPPER = """
+WRAPPER = patched_cli("""
 import sys
 import migrator.http as core_http
 core_http.DEFAULT_POLICY = core_http.RetryPolicy(attempts=int(sys.argv.pop(1)), first_delay=0.0)
-from migrator.cli import main
-sys.argv[0] = "migrator"
-main()
-"""
+""")
 
 
 def run(cli, sb, home: Path, *extra: str, attempts: int = ATTEMPTS) -> tuple:

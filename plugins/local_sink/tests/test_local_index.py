@@ -16,6 +16,7 @@ from migrator_local.albums import Albums
 from migrator_local.links import Linker
 
 from migrator import Container
+from migrator.testing.cli import patched_cli
 
 
 def backup_of(out: Path, count: int = 3) -> None:
@@ -100,7 +101,7 @@ def test_an_index_json_written_by_an_older_migrator_later_is_converted_again(tmp
     assert sink.index.get("mem", "3").stem == "mem/2019/2019-05-01 Photo 3 [3]"  # the rest from the sidecars
 
 
-KILL_AT_THE_ROW = """
+KILL_AT_THE_ROW = patched_cli("""
 import os, sys
 from migrator_local.index import Index
 
@@ -111,10 +112,7 @@ def put(self, source, doc_id, entry):
     return real_put(self, source, doc_id, entry)
 
 Index.put = put
-from migrator.cli import main
-sys.argv[0] = "migrator"
-main()
-"""
+""")
 
 
 def test_a_kill_between_the_files_and_the_row_converges_without_duplicates(cli, home):
@@ -137,7 +135,7 @@ def test_a_kill_between_the_files_and_the_row_converges_without_duplicates(cli, 
     assert cli.backup(data, out).returncode == 0 and cli.report()["counts"]["unchanged"] == 3
 
 
-NO_SIDECAR_READ = """
+NO_SIDECAR_READ = patched_cli("""
 import sys
 import migrator_local.index as index
 
@@ -145,10 +143,7 @@ def refuse(*args):
     raise SystemExit("a sidecar was read or a year folder listed")
 
 index.sidecars = index.read_sidecar = refuse
-from migrator.cli import main
-sys.argv[0] = "migrator"
-main()
-"""
+""")
 
 
 def test_a_no_change_rerun_reads_no_sidecar(cli, home):

@@ -11,6 +11,7 @@ from local_helpers import mem_doc, write_json
 
 from migrator import Document
 from migrator.records import dumps
+from migrator.testing.cli import patched_cli
 
 
 def record(raw: dict, position: int) -> Document:
@@ -174,7 +175,7 @@ def test_lost_state_reuses_the_files_without_reading_the_source(cli, home):
     assert {p: p.stat().st_ino for p in (out / "mem" / "2019").iterdir()} == inodes
 
 
-KILLER = """
+KILLER = patched_cli("""
 import os, sys
 import migrator_local.fsops as fsops
 
@@ -183,10 +184,7 @@ def die(part, final):
         os._exit(9)
 
 fsops.before_rename = die
-from migrator.cli import main
-sys.argv[0] = "migrator"
-main()
-"""
+""")
 
 
 def test_a_kill_before_rename_leaves_no_truncated_original(cli, home):
