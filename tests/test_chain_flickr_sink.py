@@ -95,7 +95,9 @@ def test_kill_after_upload_before_state_write(chain, monkeypatch):
     proc.wait(timeout=120)
     assert proc.returncode == -signal.SIGKILL
     monkeypatch.setattr(sandbox_api, "do_upload", original_upload)
-    assert len(chain.fl.state()["photos"]) == 5
+    # Up to four uploads run at once, so Flickr may finish a few more after the 5th before the kill lands;
+    # every one of them is stored and none of their answers reached the state store.
+    assert len(chain.fl.state()["photos"]) == seen["n"] >= 5
     result, _ = chain()
     assert result.returncode == 0, result.stderr
     chain.assert_replayed()
