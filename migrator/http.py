@@ -2,7 +2,8 @@
 
 Retry layering (one policy per call, in one place):
 
-* `new_session` sessions never retry underneath (urllib3 `Retry(total=0)`): every failure reaches
+* `Connections` (a urllib3 pool, for the hot paths: API calls and downloads) and `new_session`
+  (a requests session, for code built on requests) never retry underneath: every failure reaches
   the caller once, so each request is counted and paced by the code that decides about it.
 * `retrying()` runs one call under a `RetryPolicy` (attempts, doubling delays with a cap, Retry-After)
   and a classifier that says which failures are worth another attempt. Only reads and idempotent
@@ -26,19 +27,25 @@ API clients use these through migrator.service (error tables, one paced request 
 from __future__ import annotations
 
 import email.utils
+import functools
+import json
+import os
+import sys
 import threading
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import IO, Any, TypeVar
-from urllib.parse import urlsplit
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlencode, urlsplit
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+import urllib3
 
 from . import __version__
 from .errors import DocumentError, MigratorError, TransientError
+
+if TYPE_CHECKING:
+    import requests
 
 T = TypeVar("T")
 USER_AGENT = f"migrator/{__version__} (+https://github.com/migrator)"
@@ -116,7 +123,7 @@ def retrying(attempt: Callable[[], T], classify: Callable[[Exception], Again | N
         sleep(wait)
 
 
-def retry_after(response: requests.Response | None) -> float | None:
+def retry_after(response: Any) -> float | None:
     """The Retry-After header in seconds (a number or an HTTP date), None when absent or unreadable."""
     value = (response.headers.get("Retry-After") or "").strip() if response is not None else ""
     if not value:
@@ -132,52 +139,193 @@ def retry_after(response: requests.Response | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+class StatusError(Exception):
+    """An answer whose HTTP status is worth another attempt (429, 5xx); `response` gives its Retry-After."""
+
+    def __init__(self, response: Any) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+
+
+def _requests() -> Any:
+    """requests, if something in this process imported it (an exception cannot come from it otherwise)."""
+    return sys.modules.get("requests")
+
+
+def transport_failure(exc: BaseException) -> bool:
+    """Whether `exc` is a failure of the HTTP exchange itself (not of what the service answered): a
+    retryable status, or any error of urllib3 or requests."""
+    if isinstance(exc, (StatusError, urllib3.exceptions.HTTPError)):
+        return True
+    requests = _requests()
+    return requests is not None and isinstance(exc, requests.RequestException)
+
+
 def http_trouble(exc: Exception) -> Again | None:
-    """The usual classifier: network errors, timeouts and HTTP 429/5xx (raised as HTTPError) retry."""
-    if isinstance(exc, requests.HTTPError):
-        response = exc.response
+    """The usual classifier: network errors, timeouts and HTTP 429/5xx (raised as StatusError or
+    requests' HTTPError) retry."""
+    requests = _requests()
+    response = getattr(exc, "response", None)
+    if isinstance(exc, StatusError) or (requests is not None and isinstance(exc, requests.HTTPError)):
         if response is not None and response.status_code in RETRY_STATUSES:
             return Again(retry_after(response))
         return None
-    if isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)):
+    if isinstance(exc, urllib3.exceptions.LocationValueError):  # a bad URL: no attempt will do better
+        return None
+    if isinstance(exc, urllib3.exceptions.HTTPError):  # refused, reset, timed out, body cut short
+        return Again()
+    if requests is not None and isinstance(
+            exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)):
         return Again()
     return None
 
 
-class _TimeoutSession(requests.Session):
-    def __init__(self, timeout: float | tuple[float, float]) -> None:
-        super().__init__()
-        self._timeout = timeout
-        self._environment: dict[tuple[str, str, Any], dict[str, Any]] = {}
+class Answer:
+    """One answer from `Connections`, with the part of requests.Response's interface the core and the
+    plugins use (`status_code`, `headers`, `raw`, `content`, `json()`, `close()`)."""
 
-    def merge_environment_settings(self, url: str, proxies: Any, stream: Any, verify: Any,
-                                   cert: Any) -> dict[str, Any]:
-        """requests reads the proxy and CA settings from the environment on every request, which costs
-        more CPU than the rest of a small request; they do not change during a run, so once per host."""
-        if proxies or verify is not None or cert is not None:
-            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+    __slots__ = ("raw", "status_code", "headers", "url")
+
+    def __init__(self, raw: urllib3.BaseHTTPResponse, url: str) -> None:
+        self.raw, self.url = raw, url
+        self.status_code, self.headers = raw.status, raw.headers
+
+    @property
+    def content(self) -> bytes:
+        return self.raw.data
+
+    def json(self) -> Any:
+        return json.loads(self.raw.data)
+
+    def close(self) -> None:
+        """Give the connection back for the next request; drop it instead when the body was not read
+        to the end (reading the rest might take long)."""
+        if not self.raw.closed:
+            self.raw.close()
+        self.raw.release_conn()
+
+
+class Connections:
+    """HTTP(S) requests on one urllib3 connection pool: what API calls and downloads use.
+
+    requests costs about twice the CPU of urllib3 per small request (preparing, hooks, settings merged
+    per request), and a run makes two or more per document, so the hot paths talk to urllib3 directly.
+    Like a `new_session` session it never retries underneath, puts `timeout` on every connect and read,
+    sends migrator's User-Agent, and honours what requests takes from the environment: the proxy
+    variables (HTTP(S)_PROXY, NO_PROXY) and the CA bundle (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE; else
+    certifi's, as requests does)."""
+
+    HEADERS = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate", "Accept": "*/*"}
+
+    def __init__(self, timeout: float | tuple[float, float] = TIMEOUT, maxsize: int = 16) -> None:
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        self.timeout = timeout
+        self._options = {"maxsize": maxsize, "retries": _REDIRECTS_ONLY, "headers": dict(self.HEADERS),
+                         "timeout": urllib3.Timeout(connect=connect, read=read), "ca_certs": _ca_bundle()}
+        self._direct = urllib3.PoolManager(**self._options)
+        proxies = urllib.request.getproxies()
+        self._proxies = {scheme: proxies[scheme] for scheme in ("http", "https") if scheme in proxies}
+        self._via: dict[str, urllib3.PoolManager] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str, stream: bool = False) -> Answer:
+        """GET `url`, following redirects; with `stream` the body is left to be read from `answer.raw`
+        (then `close()` it)."""
+        return self._send("GET", url, preload_content=not stream)
+
+    def post(self, url: str, data: Mapping[str, str]) -> Answer:
+        """POST `data` form-encoded; the body is read in full."""
+        headers = {**self.HEADERS, "Content-Type": "application/x-www-form-urlencoded"}
+        return self._send("POST", url, body=urlencode(data), headers=headers, redirect=False)
+
+    def _send(self, method: str, url: str, **options: Any) -> Answer:
+        try:
+            return Answer(self._manager(url).request(method, url, **options), url)
+        except urllib3.exceptions.MaxRetryError as exc:  # what failed, not the wrapper the redirect budget adds
+            raise (exc.reason or exc) from None
+
+    def close(self) -> None:
+        self._direct.clear()
+        for manager in self._via.values():
+            manager.clear()
+
+    def _manager(self, url: str) -> urllib3.PoolManager:
+        if not self._proxies:
+            return self._direct
         parts = urlsplit(url)
-        key = (parts.scheme, parts.netloc, stream)
-        settings = self._environment.get(key)
-        if settings is None:
-            settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
-            self._environment[key] = settings
-        return {**settings, "proxies": dict(settings["proxies"])}
+        proxy = self._proxies.get(parts.scheme)
+        if proxy is None or _bypassed(parts.hostname or ""):
+            return self._direct
+        with self._lock:
+            if proxy not in self._via:
+                self._via[proxy] = urllib3.ProxyManager(proxy, **self._options)
+            return self._via[proxy]
 
-    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        kwargs.setdefault("timeout", self._timeout)
-        return super().request(method, url, **kwargs)
+
+# No retries underneath (the one policy above decides), but redirects are followed as requests does.
+_REDIRECTS_ONLY = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=10, raise_on_status=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _bypassed(host: str) -> bool:
+    return bool(urllib.request.proxy_bypass(host))
+
+
+def _ca_bundle() -> str | None:
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        return bundle
+    try:
+        import certifi
+    except ImportError:  # urllib3 then uses the system's store
+        return None
+    return certifi.where()
+
+
+@functools.cache
+def _session_class() -> type:
+    import requests  # only code built on requests pays for importing it
+
+    class TimeoutSession(requests.Session):
+        def __init__(self, timeout: float | tuple[float, float]) -> None:
+            super().__init__()
+            self._timeout = timeout
+            self._environment: dict[tuple[str, str, Any], dict[str, Any]] = {}
+
+        def merge_environment_settings(self, url: str, proxies: Any, stream: Any, verify: Any,
+                                       cert: Any) -> dict[str, Any]:
+            """requests reads the proxy and CA settings from the environment on every request, which costs
+            more CPU than the rest of a small request; they do not change during a run, so once per host."""
+            if proxies or verify is not None or cert is not None:
+                return super().merge_environment_settings(url, proxies, stream, verify, cert)
+            parts = urlsplit(url)
+            key = (parts.scheme, parts.netloc, stream)
+            settings = self._environment.get(key)
+            if settings is None:
+                settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+                self._environment[key] = settings
+            return {**settings, "proxies": dict(settings["proxies"])}
+
+        def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+            kwargs.setdefault("timeout", self._timeout)
+            return super().request(method, url, **kwargs)
+
+    return TimeoutSession
 
 
 def new_session(timeout: float | tuple[float, float] = TIMEOUT, **_legacy: Any) -> requests.Session:
-    """A session with a timeout on every request and no retries underneath.
+    """A requests session with a timeout on every request and no retries underneath, for code built on
+    requests (migrator's own hot paths use `Connections`).
 
     urllib3 gets `Retry(total=0, read=False)` (what requests does by default, spelled out): a
     connection error, timeout or 5xx comes back to the caller on the first request, and `retrying()`
     is the only layer that repeats it. `_legacy` swallows the old `retries`/`backoff`/`retry_post`
     keywords that callers outside the core may still pass; they no longer mean anything.
     """
-    session = _TimeoutSession(timeout)
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    session = _session_class()(timeout)
     adapter = HTTPAdapter(max_retries=Retry(total=0, read=False), pool_maxsize=16)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -215,7 +363,7 @@ class ResponseStream:
     """A file-like view of a streamed response body, read in chunks; connection errors become transient
     (the run loop retries the document), or final once the download's budget is used up."""
 
-    def __init__(self, response: requests.Response, label: str,
+    def __init__(self, response: Answer | requests.Response, label: str,
                  failed: Callable[[str], MigratorError] | None = None) -> None:
         self._response = response
         self._raw = response.raw
@@ -240,7 +388,7 @@ class Download:
     every open of this document, so at most `policy.attempts` GETs fail for it in all; then the
     failure is a `DocumentError` (final for this run)."""
 
-    def __init__(self, session: requests.Session, url: str, label: str, policy: RetryPolicy | None = None,
+    def __init__(self, session: Connections | requests.Session, url: str, label: str, policy: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.session, self.url, self.label = session, url, label
         self.policy, self._sleep = policy or DEFAULT_POLICY, sleep
@@ -267,7 +415,9 @@ class Download:
     def _get(self) -> IO[bytes]:
         try:
             response = self.session.get(self.url, stream=True)
-        except requests.RequestException as exc:
+        except Exception as exc:
+            if not transport_failure(exc):
+                raise
             if http_trouble(exc) is None:  # e.g. an invalid URL: no retry helps
                 raise DocumentError(f"{self.label}: cannot fetch the original ({type(exc).__name__})") from None
             self._failure()
@@ -275,7 +425,7 @@ class Download:
         if response.status_code in RETRY_STATUSES:
             response.close()
             self._failure()
-            raise requests.HTTPError(f"HTTP {response.status_code}", response=response)
+            raise StatusError(response)
         if response.status_code != 200:
             response.close()
             raise DocumentError(f"{self.label}: the file host answered HTTP {response.status_code} for the original")
@@ -287,8 +437,8 @@ class Download:
         return TransientError(message)
 
     def _give_up(self, exc: Exception) -> MigratorError:
-        what = f"HTTP {exc.response.status_code}" if isinstance(exc, requests.HTTPError) and exc.response is not None \
-            else type(exc).__name__
+        response = getattr(exc, "response", None)
+        what = f"HTTP {response.status_code}" if response is not None else type(exc).__name__
         return DocumentError(f"{self.label}: cannot fetch the original ({what}, {self.failures} attempts); "
                              "a rerun tries again")
 

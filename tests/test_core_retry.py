@@ -13,9 +13,10 @@ import pytest
 import requests
 
 from migrator.errors import AnswerLost, DocumentError, ServiceStopped, TransientError
-from migrator.http import Again, Download, RetryPolicy, new_session, retry_after, retrying
+from migrator.http import Again, Connections, Download, RetryPolicy, http_trouble, new_session, retry_after, retrying
 
 FAST = RetryPolicy(attempts=6, first_delay=0.0)
+TRANSPORTS = pytest.mark.parametrize("transport", [new_session, Connections], ids=["requests", "urllib3"])
 
 
 class Sleeps(list):
@@ -127,11 +128,14 @@ def test_retry_after_header():
 
 # -- transport against a counting stub server ---------------------------------------------------------------
 class Stub:
-    """Answers every GET by `mode`: 'ok', '404', '503', '429', 'reset' (no answer) or 'cut' (body cut short)."""
+    """Answers every GET by `mode`: 'ok', '404', '503', '429', 'reset' (no answer), 'cut' (body cut short)
+    or 'redirect' (302 to /moved.jpg); it records each request's path and the connections used."""
 
     def __init__(self) -> None:
         self.mode, self.gets, self.body = "ok", 0, b"x" * 4096
         self.script: list[str] = []
+        self.paths: list[str] = []
+        self.connections: set[tuple[str, int]] = set()
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -142,7 +146,15 @@ class Stub:
 
             def do_GET(self) -> None:  # noqa: N802
                 stub.gets += 1
+                stub.paths.append(self.path)
+                stub.connections.add(self.client_address)
                 mode = stub.script.pop(0) if stub.script else stub.mode
+                if mode == "redirect":
+                    self.send_response(302)
+                    self.send_header("Location", "/moved.jpg")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if mode == "reset":
                     self.close_connection = True
                     return
@@ -190,27 +202,30 @@ def test_session_keeps_a_timeout_on_every_request():
 
 
 @pytest.mark.parametrize("mode", ["503", "reset"])
-def test_download_failing_to_open_makes_exactly_the_policy_attempts(stub, mode):
+@TRANSPORTS
+def test_download_failing_to_open_makes_exactly_the_policy_attempts(stub, mode, transport):
     stub.mode = mode
     with pytest.raises(DocumentError) as info:
-        Download(new_session(), stub.url, "doc 1", FAST)()
+        Download(transport(), stub.url, "doc 1", FAST)()
     assert not isinstance(info.value, TransientError)  # the run loop does not start again
     assert stub.gets == FAST.attempts
 
 
-def test_download_waits_out_a_429_with_its_retry_after(stub):
+@TRANSPORTS
+def test_download_waits_out_a_429_with_its_retry_after(stub, transport):
     stub.script = ["429"]
     sleeps = Sleeps()
-    stream = Download(new_session(), stub.url, "doc 1", RetryPolicy(attempts=3, first_delay=0.5), sleeps)()
+    stream = Download(transport(), stub.url, "doc 1", RetryPolicy(attempts=3, first_delay=0.5), sleeps)()
     assert stream.read(1 << 20) == stub.body
     assert stub.gets == 2 and sleeps == [2.0]
 
 
-def test_download_budget_spans_the_run_loops_reopens(stub):
+@TRANSPORTS
+def test_download_budget_spans_the_run_loops_reopens(stub, transport):
     """A body cut short is the run loop's to retry, but every failure, on opening or mid-body, counts
     against the same budget: at most `attempts` failed GETs for the document, then a final error."""
     stub.script = ["503", "cut", "reset", "cut"]
-    download = Download(new_session(), stub.url, "doc 1", RetryPolicy(attempts=4, first_delay=0.0), Sleeps())
+    download = Download(transport(), stub.url, "doc 1", RetryPolicy(attempts=4, first_delay=0.0), Sleeps())
     stream = download()  # 503 then the cut one
     with pytest.raises(TransientError):
         stream.read(1 << 20)
@@ -223,10 +238,11 @@ def test_download_budget_spans_the_run_loops_reopens(stub):
     assert stub.gets == 4
 
 
-def test_download_final_status_is_not_retried(stub):
+@TRANSPORTS
+def test_download_final_status_is_not_retried(stub, transport):
     stub.mode = "404"
     with pytest.raises(DocumentError) as info:
-        Download(new_session(), stub.url, "doc 1", FAST)()
+        Download(transport(), stub.url, "doc 1", FAST)()
     assert "HTTP 404" in str(info.value) and stub.gets == 1
 
 
@@ -254,3 +270,56 @@ def test_session_reads_proxy_settings_from_the_environment_once_per_host(monkeyp
     explicit = session.merge_environment_settings("https://api.example/", {"https": "http://p:1"}, False, None, None)
     assert explicit["proxies"]["https"] == "http://p:1"
     assert reads == ["https://api.example/x?a=1", "https://other.example/", "https://api.example/"]
+
+
+# -- Connections: the urllib3 pool of the hot paths ------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["503", "reset"])
+def test_connections_never_retry_underneath(stub, mode):
+    stub.mode = mode
+    try:
+        assert Connections().get(stub.url).status_code == 503
+    except Exception as exc:
+        assert mode == "reset" and http_trouble(exc) == Again()  # the one policy above will try again
+    assert stub.gets == 1
+
+
+def test_connections_follow_a_redirect_and_keep_the_connection(stub):
+    connections = Connections()
+    stub.script = ["redirect"]
+    stream = Download(connections, stub.url, "doc 1", FAST)()
+    assert stream.read(1 << 20) == stub.body and stream.read(1 << 20) == b""
+    stream.close()
+    answer = connections.get(stub.url)
+    assert answer.content == stub.body
+    assert stub.paths == ["/file.jpg", "/moved.jpg", "/file.jpg"]
+    assert len(stub.connections) == 1  # a body read to the end gives its connection back
+
+
+def test_connections_drop_a_connection_whose_body_was_left_unread(stub):
+    stub.body = b"x" * (1 << 20)
+    connections = Connections()
+    answer = connections.get(stub.url, stream=True)
+    assert answer.raw.read(10) == b"x" * 10
+    answer.close()
+    assert connections.get(stub.url).content == stub.body  # not the rest of the first body
+    assert len(stub.connections) == 2
+
+
+def test_connections_use_the_proxy_the_environment_names(stub, monkeypatch):
+    """As requests does: HTTP_PROXY is honoured (the stub plays the proxy), NO_PROXY exempts a host."""
+    monkeypatch.setenv("HTTP_PROXY", stub.url.rsplit("/", 1)[0])
+    monkeypatch.setenv("NO_PROXY", "direct.invalid")
+    monkeypatch.delenv("http_proxy", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert Connections().get("http://photos.invalid/a.jpg").content == stub.body
+    assert stub.paths == ["http://photos.invalid/a.jpg"]  # a proxy gets the absolute URL
+    with pytest.raises(Exception) as info:
+        Connections(timeout=5).get("http://direct.invalid/a.jpg")
+    assert http_trouble(info.value) == Again() and stub.gets == 1
+
+
+def test_connections_answer_json_and_post_a_form(stub):
+    stub.body = b'{"api": {"status": "ok"}}'
+    connections = Connections()
+    assert connections.get(stub.url).json() == {"api": {"status": "ok"}}
+    assert connections.post(stub.url, {"a": "1"}).status_code == 501  # the stub has no do_POST

@@ -20,13 +20,7 @@ import re
 import threading
 import types
 from collections.abc import Callable, Iterator
-from typing import IO, Any
-
-import requests
-from flickrapi import FlickrAPI, FlickrError
-from flickrapi.auth import FlickrAccessToken
-from flickrapi.exceptions import IllegalArgumentException
-from requests_toolbelt import MultipartEncoder
+from typing import IO, TYPE_CHECKING, Any
 
 from migrator import Option
 from migrator.answers import as_int, items, obj
@@ -34,6 +28,14 @@ from migrator.errors import AnswerLost, AuthorizationNeeded, UsageError
 from migrator.http import DEFAULT_POLICY, TIMEOUT, RetryPolicy, retry_after
 from migrator.service import LOST, ErrorTable, Kind, Page, Rule, ServiceCalls, Trouble, read_pages
 from migrator.tokens import load_token
+
+if TYPE_CHECKING:
+    import requests
+    from flickrapi import FlickrAPI, FlickrError
+    from flickrapi.auth import FlickrAccessToken
+
+# flickrapi, requests and the OAuth libraries are imported by the functions that use them: registering
+# the plugin (every command does) must not cost a chain without Flickr their import time.
 
 # flickrapi logs every failed answer at ERROR (whole HTML error pages) and, for refused signatures,
 # the signed base string with the key and token: never shown, whatever the verbosity.
@@ -99,6 +101,8 @@ def build_api(api_key: str, api_secret: str, rest_url: str = REST_URL, upload_ur
               oauth_url: str = OAUTH_URL, token: FlickrAccessToken | None = None,
               timeout: float = TIMEOUT) -> FlickrAPI:
     """A FlickrAPI that never writes ~/.flickr and talks to the configured endpoints."""
+    from flickrapi import FlickrAPI
+
     if token is not None:
         api = FlickrAPI(api_key, api_secret, token=token, format="parsed-json", timeout=timeout)
     else:
@@ -129,6 +133,10 @@ def _do_upload(self: Any, filename: str, url: str, params: dict[str, Any] | None
     flickrapi 2.4.0 names every file part "dummy name", and Flickr then rejects some videos with
     error 5 (flickrapi issue #104). As there, `photo` stays out of the OAuth signature.
     """
+    import requests
+    from flickrapi import FlickrError
+    from requests_toolbelt import MultipartEncoder
+
     params = dict(params or {})
     signed = requests.Request("POST", url, data=params, auth=self.oauth).prepare()
     if fileobj is None:
@@ -174,6 +182,10 @@ class FlickrClient:
 
     def _trouble(self, method: str, exc: Exception, errors: ErrorTable) -> Trouble | None:
         """What a failure means, from the error table; codes it does not know are FlickrCallError."""
+        import requests
+        from flickrapi import FlickrError
+        from flickrapi.exceptions import IllegalArgumentException
+
         code, after = None, None
         if isinstance(exc, IllegalArgumentException):  # a ValueError that never reached Flickr
             return None
@@ -236,6 +248,8 @@ def access_token(config: dict[str, Any], config_dir: Any, perms: str) -> FlickrA
         token, secret = saved.get("oauth_token"), saved.get("oauth_token_secret")
     if not token or not secret:
         raise AuthorizationNeeded(f"Flickr: no authorization token yet: {AUTH_HINT}")
+    from flickrapi.auth import FlickrAccessToken
+
     level = str(saved.get("perms") or perms).lower()
     return FlickrAccessToken(str(token), str(secret), level if level in LEVELS else perms,
                              str(saved.get("fullname") or ""), str(saved.get("username") or ""),

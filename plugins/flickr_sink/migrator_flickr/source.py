@@ -36,10 +36,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlparse
-
-import requests
 
 from migrator import AlbumRef, Container, Entry, FileInfo, Item, Option, Original, Source
 from migrator.errors import DocumentError, ServiceStopped
@@ -49,6 +47,9 @@ from migrator.service import Page, read_pages
 from . import mapping as fr
 from .client import FlickrCallError, connect, request_timeout
 from .options import COMMENTS_OFF, SHARED_OPTIONS
+
+if TYPE_CHECKING:
+    import requests
 
 LIST_EXTRAS = ("description,license,date_upload,date_taken,last_update,geo,tags,machine_tags,original_format,"
                "media,url_o,o_dims,views,count_comments")
@@ -338,6 +339,8 @@ class FlickrSource(Source):
 
     def _get(self, photo_id: str, url: str, label: str) -> Fetched | int:
         """GET `url` (following redirects), body not read: a Fetched when it is served, else the HTTP status."""
+        import requests  # the downloads session is requests': imported once the source is in use
+
         def get() -> requests.Response:
             answer = self.downloads.get(url, stream=True)
             if answer.status_code in RETRY_STATUSES:

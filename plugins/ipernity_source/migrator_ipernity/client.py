@@ -6,12 +6,10 @@ import hashlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import requests
-
 from migrator import http
 from migrator.answers import as_int, items, obj
 from migrator.errors import DocumentError
-from migrator.http import TIMEOUT, RetryPolicy, http_trouble, new_session
+from migrator.http import TIMEOUT, Connections, RetryPolicy, StatusError, http_trouble, transport_failure
 from migrator.service import LOST, ErrorTable, Kind, Page, Rule, ServiceCalls, Trouble, brief, read_pages
 
 AUTH_HINT = "run `migrator auth ipernity` (or set IPERNITY_AUTH_TOKEN)"
@@ -55,7 +53,7 @@ class IpernityClient:
                  timeout: float = TIMEOUT, rate: float = 0.0) -> None:
         self.api_url = api_url if api_url.endswith("/") else api_url + "/"
         self.api_key, self.api_secret, self.token = api_key, api_secret, token
-        self.session = new_session(timeout=timeout)
+        self.connections = Connections(timeout=timeout)
         self.policy = policy or http.DEFAULT_POLICY
         self.calls = ServiceCalls("ipernity", self.policy, rate, count)
 
@@ -75,22 +73,22 @@ class IpernityClient:
             nonlocal malformed
             if isinstance(exc, ApiError):
                 return ERRORS.trouble(exc.code, method=method, message=exc.message, attempts=self.policy.attempts)
-            if isinstance(exc, ValueError):  # before RequestException: requests' JSONDecodeError is both
-                malformed += 1  # a body cut short looks malformed: worth one more read, not six
-                error = DocumentError(f"ipernity answered {method} with malformed data ({brief(exc)})")
-                return Trouble(Kind.TRANSIENT if malformed == 1 else Kind.DOCUMENT, error)
-            if isinstance(exc, requests.RequestException):  # 429/5xx (with any Retry-After), resets, timeouts
+            if transport_failure(exc):  # 429/5xx (with any Retry-After), resets, timeouts
                 verdict = http_trouble(exc)
                 return ERRORS.trouble(LOST, after=verdict.after if verdict else None, reason=brief(exc), method=method,
                                       attempts=self.policy.attempts)
+            if isinstance(exc, ValueError):  # JSON that does not parse
+                malformed += 1  # a body cut short looks malformed: worth one more read, not six
+                error = DocumentError(f"ipernity answered {method} with malformed data ({brief(exc)})")
+                return Trouble(Kind.TRANSIENT if malformed == 1 else Kind.DOCUMENT, error)
             return None
 
         return self.calls.request(method, lambda: self._once(method, params), classify)
 
     def _once(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        response = self.session.post(self.api_url + method, data=self.signed(method, params))
+        response = self.connections.post(self.api_url + method, data=self.signed(method, params))
         if response.status_code >= 500 or response.status_code == 429:
-            raise requests.HTTPError(f"HTTP {response.status_code}", response=response)
+            raise StatusError(response)
         if response.status_code != 200:
             raise ApiError(method, f"http{response.status_code}", f"HTTP status {response.status_code}")
         data = response.json()

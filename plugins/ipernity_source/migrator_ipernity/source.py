@@ -23,7 +23,7 @@ import click
 from migrator import AlbumRef, Container, Entry, Item, Option, Original, Source
 from migrator.answers import as_int, as_str, obj
 from migrator.errors import AuthorizationNeeded, DocumentError, ServiceStopped, UsageError
-from migrator.http import TIMEOUT, Download, new_session
+from migrator.http import TIMEOUT, Connections, Download
 from migrator.spool import Spool
 from migrator.tokens import load_token, save_token
 
@@ -35,7 +35,7 @@ AUTH_URL = "https://www.ipernity.com/apps/authorize"
 LIST_EXTRAS = "dates,count,geo,original,md5"
 DOC_EXTRAS = "tags,notes,geo,md5"
 PERM_LEVELS = ("none", "read", "write", "delete")
-ALBUM_READERS = 4
+ALBUM_READERS = 8  # as many as a run's default workers (migrator.run.DEFAULT_JOBS)
 
 
 @dataclass
@@ -85,7 +85,7 @@ class IpernitySource(Source):
             raise AuthorizationNeeded(f"ipernity: no authorization token yet: {AUTH_HINT}")
         self.client = IpernityClient(self.config["api_url"], key, secret, token, count=self.context.count_call,
                                      timeout=timeout)
-        self.downloads = new_session(timeout=timeout)  # no retries underneath: each Download has its budget
+        self.downloads = Connections(timeout=timeout)  # no retries underneath: each Download has its budget
         auth = obj(self.client.call("auth.checkToken").get("auth"))
         level = as_str(obj(auth.get("permissions")).get("doc")) or "none"
         if level not in PERM_LEVELS[1:]:
@@ -93,6 +93,7 @@ class IpernitySource(Source):
         self.user_id = as_str(obj(auth.get("user")).get("user_id"))
         self.username = as_str(obj(auth.get("user")).get("username"))
         self._plan: Spool | None = None
+        self._announced: int | None = None  # the document total the listing's first page announced
         self._containers: list[Container] = []
         self._memberships: dict[str, list[AlbumRef]] = {}
 
@@ -102,7 +103,7 @@ class IpernitySource(Source):
     def close(self) -> None:
         with contextlib.suppress(AttributeError):
             self.downloads.close()
-            self.client.session.close()
+            self.client.connections.close()
         if getattr(self, "_plan", None) is not None:
             self._plan.close()
 
@@ -112,22 +113,35 @@ class IpernitySource(Source):
     # -- listing --------------------------------------------------------------------------------
     def plan(self) -> Spool:
         """The documents this run looks at, newest first as listed (rows of Listed); albums are read when
-        anything is new, or when an earlier run stopped before it had finished them."""
+        anything is new, or when an earlier run stopped before it had finished them. When they will be
+        read anyway (a full listing, albums pending), they are read alongside the listing pages: both are
+        chains of requests one after another, and the first document waits for both."""
         if self._plan is None:
             listed: Spool | None = None
+            early = self._full() or bool(self.context.containers_pending)
             try:
-                listed = self._list()
-                if listed or self._full() or self.context.containers_pending:
-                    self._read_albums()
+                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ipernity-albums") as side:
+                    albums = side.submit(self._read_albums) if early else None
+                    listed = self._list()
+                    if albums is not None:
+                        albums.result()
+                    elif listed:
+                        self._read_albums()
             except DocumentError as exc:  # without the list or the albums the run cannot go on
-                raise ServiceStopped(f"{exc}; nothing was lost: rerun later",
-                                     len(listed) if listed is not None else None) from None
-            except ServiceStopped as exc:  # e.g. the quota ran out while reading albums
-                if listed is not None and exc.remaining is None:
-                    exc.remaining = len(listed)
+                raise ServiceStopped(f"{exc}; nothing was lost: rerun later", self._remaining(listed)) from None
+            except ServiceStopped as exc:  # e.g. the quota ran out while reading albums or listing
+                if exc.remaining is None:
+                    exc.remaining = self._remaining(listed)
                 raise
             self._plan = listed
         return self._plan
+
+    def _remaining(self, listed: Spool | None) -> int | None:
+        """How many documents a run stopped while planning leaves: the listing's, else the total its first
+        page announced (all of the account's documents are left when a full listing stops)."""
+        if listed is not None:
+            return len(listed)
+        return self._announced if self._full() and not self._partial() else None
 
     def _full(self) -> bool:
         return bool(self.config["refresh"] or self.context.bookmark is None)
@@ -143,6 +157,7 @@ class IpernitySource(Source):
         for collection, items in self.client.pages("doc.getList", "docs", "doc", user_id=self.user_id,
                                                    extra=LIST_EXTRAS):
             total = as_int(collection.get("total")) or 0
+            self._announced = self._announced if self._announced is not None else total
             for raw in items:
                 position = total - index if total else None
                 index += 1
