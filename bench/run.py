@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import scenarios
-from measure import BENCH, log, machine
+from measure import BENCH, compile_sources, log, machine
 
 SCENARIOS = ("ipernity", "flickr-mirror", "scale", "replay")
 FULL = {"runs": 3, "ipernity_docs": 250, "flickr_items": 200, "scale_sizes": [1000, 10_000, 100_000],
@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         params["runs"] = a.runs
     if a.sizes:
         params["scale_sizes"] = [int(x) for x in a.sizes.split(",")]
+    compile_sources()
     info = machine()
     start = time.monotonic()
     results: dict[str, Any] = {}
