@@ -22,7 +22,7 @@ from . import options as opts
 from .api import Sink, Source
 from .errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MigratorError, UsageError
 from .interrupts import Interrupts, only_note
-from .progress import Progress
+from .progress import Progress, plural
 from .registry import Registered, Registry, build, load
 from .run import Report, Runner, RunOptions, describe
 from .state import RunLock, StateStore, default_path
@@ -271,6 +271,7 @@ class Ending:
 def _run_summary(report: Report, data: dict[str, Any], interrupts: Interrupts, at_once: bool = False) -> dict:
     """What the `runs` table keeps (`migrator status` shows it): counts, and why the run stopped early."""
     summary: dict[str, Any] = dict(data["counts"])
+    summary["per_sink"] = data["per_sink"]
     if report.stopped == "interrupted":
         summary["stopped"] = f"interrupted by {interrupts.name}" + (" twice, stopped at once" if at_once else "")
     elif report.stopped:
@@ -499,43 +500,71 @@ def _has_authorize(cls: type) -> bool:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @expected_errors
 def status(state_file: Path | None, as_json: bool) -> None:
-    """What the state store knows: counts per source and sink, failures and why, recent runs."""
+    """What the state store knows: counts per source and sink, skips and failures and why, recent runs,
+    and whether a run is going on now."""
     path = state_file or default_path()
     if not path.exists():
+        sandbox = sandbox_state_path()
         if as_json:
-            click.echo(json.dumps({"state": str(path), "counts": [], "failed": [], "runs": []}))
-        else:
-            click.echo(f"no state yet at {path}: nothing has been migrated with it")
+            click.echo(json.dumps({"state": str(path), "counts": [], "failed": [], "skipped": [], "runs": [],
+                                   "sandbox_state": str(sandbox) if sandbox.exists() else None}))
+            return
+        click.echo(f"no state yet at {path}: nothing has been migrated with it")
+        if state_file is None and sandbox.exists():
+            click.echo(f"the --sandbox runs keep theirs: migrator status --state {sandbox}")
         return
     store = StateStore(path)
     try:
         data = store.status()
     finally:
         store.close()
+    running = RunLock(path).holder()
     if as_json:
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(json.dumps({**data, "running": running is not None, "pid": running or None}, indent=2,
+                              ensure_ascii=False))
         return
     click.echo(f"state: {data['state']}")
     for row in data["counts"]:
-        click.echo(f"  {row['source']} → {row['sink']} ({row['account']}): {row['count']} {row['kind']} "
+        click.echo(f"  {row['source']} → {row['sink']} ({row['account']}): {plural(row['count'], row['kind'])} "
                    f"{row['status']}")
+    if data["skipped"]:
+        click.echo("skipped for good (why):")
+        for row in data["skipped"]:
+            click.echo(f"  {row['sink']}: {plural(row['count'], row['kind'])}: {row['reason'] or 'no reason given'}")
     if data["failed"]:
         click.echo(f"{len(data['failed'])} not done (rerun to retry):")
         for row in data["failed"]:
             click.echo(f"  {row['source']}:{row['id']} {row['title']!r} → {row['sink']}: {row['reason']} "
-                       f"({row['attempts']} attempts)")
+                       f"({plural(row['attempts'], 'attempt')})")
     for run_row in data["runs"][:1]:
-        outcome = "did not finish (killed?)" if run_row["exit_code"] is None else f"exit code {run_row['exit_code']}"
         details = _run_details(run_row["summary"] or {})
-        click.echo(f"last run: {run_row['source']} → {', '.join(run_row['sinks'])}: {outcome}"
+        click.echo(f"last run: {run_row['source']} → {', '.join(run_row['sinks'])}: {_outcome(run_row, running)}"
                    + (f"; {details}" if details else ""))
+
+
+def _outcome(run_row: dict[str, Any], running: int | None) -> str:
+    """How the last run ended, or that it is still going (the state's lock is held) or was killed."""
+    if run_row["exit_code"] is not None:
+        return f"exit code {run_row['exit_code']}"
+    if running is not None:
+        return "running now" + (f" (process {running})" if running else "")
+    return "did not finish (killed or crashed); run the same command again to resume"
+
+
+def sandbox_state_path() -> Path:
+    """PLACEHOLDER until the sandbox keeps its state in one known folder (helper `sbx` decides where):
+    the state file of the `--sandbox` runs, which `status` points to when the user has no state of their own."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "migrator" / "sandbox" / "state.sqlite3"
 
 
 def _run_details(summary: dict[str, Any]) -> str:
     """`interrupted by SIGTERM; 6 listed, 2 new, ...` from what `_run_summary` recorded."""
     notes = [str(summary[key]) for key in ("stopped", "error") if summary.get(key)]
-    counts = ", ".join(f"{n} {k}" for k, n in summary.items() if isinstance(n, int))
-    return "; ".join([*notes, counts] if counts else notes)
+    counts = ", ".join(f"{n} {k}" for k, n in summary.items() if isinstance(n, int) and (n or k == "listed"))
+    sinks = " | ".join(f"{sink}: " + ", ".join(f"{n} {status}" for status, n in statuses.items())
+                       for sink, statuses in (summary.get("per_sink") or {}).items() if statuses)
+    return "; ".join(part for part in (*notes, counts, sinks) if part)
 
 
 def main() -> None:

@@ -103,8 +103,9 @@ class Report:
         """The summary that ends a run: the documents overall, then (unless a dry run) each sink's counts and
         containers, and how many warnings and failures, with where to read them."""
         lines = [self._overall_line()]
-        if not self.dry_run and self.sinks:
-            lines.append(" | ".join(self._sink_text(sink) for sink in self.sinks))
+        busy = [sink for sink in self.sinks if self.per_sink.get(sink) or self.sink_containers.get(sink)]
+        if not self.dry_run and busy:
+            lines.append(" | ".join(self._sink_text(sink) for sink in busy))
         trouble = self._trouble_text(report_file)
         if trouble:
             lines.append(trouble)
@@ -131,7 +132,7 @@ class Report:
             if counts[status]:
                 reason = f" ({self.main_skip_reason(sink)})" if status == "skipped" else ""
                 parts.append(f"{counts[status]} {status}{reason}")
-        text = f"{sink}: {', '.join(parts) or 'nothing to do'}"
+        text = f"{sink}: {', '.join(parts) or 'no documents'}"
         names = self.container_names.get(sink, {})
         for kind, statuses in sorted(self.sink_containers.get(sink, {}).items()):
             text += f" · {containers_text(statuses, names.get(kind, kind))}"
