@@ -342,7 +342,8 @@ class Places:
         if self.dry_run:
             return "sandbox dry run: nothing was written"
         places = [place for i in self.instances[1:] if (place := i.location())]
-        return f"sandbox run: results in {', '.join(places) or self.workdir} (state in {self.state})"
+        state = self.workdir if self.state.parent == self.workdir else self.state  # the folder holds it, or --state
+        return f"sandbox run: results in {', '.join(places) or self.workdir} (state in {state})"
 
 
 def _conclude(report: Report, progress: Progress, report_file: Path | None, places: Places) -> None:

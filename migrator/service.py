@@ -189,7 +189,7 @@ class ServiceCalls:
             self.pacer.wait()
             self._count(method)
             self._mark("call", method)
-            self.log.debug("%s %s", self.service, method)
+            self.log.debug("call %s", method)
             try:
                 answer = send()
             except Exception as exc:
