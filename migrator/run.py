@@ -119,8 +119,6 @@ class Report:
         parts += [f"{c[k]} {k}" for k in ("new", "updated", "unchanged", "skipped", "failed") if c[k]]
         if self.deleted:
             parts.append(f"{len(self.deleted)} deleted at the source (backups kept)")
-        if self.dry_run and self.containers["listed"]:
-            parts.append(f"{self.containers['listed']} albums and collections listed")
         return (f"{'dry run: ' if self.dry_run else ''}{', '.join(parts)}; {human_bytes(self.bytes)} "
                 f"in {self.duration:.1f}s")
 

@@ -248,3 +248,13 @@ def test_the_stop_message_is_whole_and_a_dry_run_never_says_progress_is_saved(cl
     assert len(lines_with(dry.stderr, "cannot reach")) == 1  # once, not at every retry
     real = cli(*args, script=script, env=ALL)
     assert real.returncode == 4 and "progress is saved" in real.stderr
+
+
+def test_an_interrupted_dry_run_does_not_say_progress_is_saved(capsys):
+    from migrator.cli import _tell
+    from migrator.progress import Progress
+
+    for dry_run, said in ((True, "interrupted: nothing was written (a dry run)\n"),
+                          (False, "interrupted: progress is saved; run the same command again to resume\n")):
+        _tell(Report("s", ["k"], stopped="interrupted", dry_run=dry_run, exit_code=130), Progress(live=False))
+        assert capsys.readouterr().err == said
