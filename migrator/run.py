@@ -151,8 +151,10 @@ class Report:
         parts = [plural(n, word) for n, word in counts if n]
         if not parts:
             return ""
-        where = f"the report {report_file}" if report_file else "--report FILE"
-        return f"{', '.join(parts)}: see the lines above, {where} or `migrator status`"
+        where = ["the lines above", f"the report {report_file}" if report_file else "--report FILE"]
+        if self.failed:  # the state keeps failures, not warnings
+            where.append("`migrator status`")
+        return f"{', '.join(parts)}: see {', '.join(where[:-1])} or {where[-1]}"
 
 
 def shared_clause(texts: list[str]) -> str:

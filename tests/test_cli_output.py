@@ -76,8 +76,7 @@ def test_summary_shows_each_sinks_counts_containers_and_warnings(cli, home):
     assert lines[1] == (f"local: {n} new · {plural(len(account.albums), 'album')} | flickr: {len(media)} new, "
                         f"{others} skipped (Flickr takes only photos and videos) · {plural(len(with_media), 'set')}, "
                         f"{len(account.albums) - len(with_media)} skipped")
-    assert lines[2] == f"{plural(len(warnings), 'warning')}: see the lines above, the report {report_file} or " \
-                       "`migrator status`"
+    assert lines[2] == f"{plural(len(warnings), 'warning')}: see the lines above or the report {report_file}"
 
 
 def test_summary_of_one_sink_in_plain_words(cli, data, home):
