@@ -97,6 +97,8 @@ class Progress:
                 self.log.flush()
 
     def _print(self, line: str, console: bool) -> None:
+        if not console and self.log is None:
+            return
         with self._lock:
             if self.log is not None:
                 self.log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
