@@ -225,6 +225,10 @@ class Source(_Plugin):
 class Sink(_Plugin):
     """Stores documents and containers somewhere. `store` may be called from several threads."""
 
+    # what this sink calls the containers it makes, by kind, where its word differs (Flickr: album → set);
+    # the end-of-run summary counts them in it
+    container_names: dict[str, str] = {}
+
     def store(self, item: Item, previous: StoredRecord | None) -> Stored:
         """Store one document; raise SkipDocument to refuse it for good, DocumentError to fail it.
 

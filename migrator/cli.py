@@ -22,7 +22,7 @@ from . import options as opts
 from .api import Sink, Source
 from .errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MigratorError, UsageError
 from .interrupts import Interrupts, only_note
-from .progress import Progress
+from .progress import Progress, plural
 from .registry import Registered, Registry, build, load
 from .run import Report, Runner, RunOptions, describe
 from .state import RunLock, StateStore, default_path
@@ -119,22 +119,61 @@ def cli() -> None:
               help="Documents processed in parallel [default: what the chain's plugins suit, 8 for most].")
 @click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a JSON summary of the run to FILE.")
+@click.option("--log-file", "log_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append the per-document lines, warnings and errors to FILE, timestamped (the terminal then "
+                   "shows only what needs your eye).")
 @click.option("--sandbox", is_flag=True,
               help="Run against the plugins' built-in service emulators on 127.0.0.1 (no account needed).")
 @click.option("-q", "--quiet", is_flag=True, help="Only print errors (for cron).")
-@click.option("-v", "--verbose", is_flag=True, help="Print every document and debug logs; tracebacks on errors.")
+@click.option("-v", "--verbose", count=True,
+              help="-v: a line per document saying what each sink did (paths, ids), retries, libraries' warnings, "
+                   "tracebacks on errors; -vv: also debug logs (each API call).")
 @expected_errors
 def run(source: str, sinks: tuple[str, ...], overrides: tuple[str, ...], config_file: Path | None,
         state_file: Path | None, dry_run: bool, limit: int | None, jobs: int | None, report_file: Path | None,
-        sandbox: bool, quiet: bool, verbose: bool) -> None:
+        log_file: Path | None, sandbox: bool, quiet: bool, verbose: int) -> None:
     """Migrate every document and album of SOURCE through each SINK in order.
 
     `local` and `flickr` are both a source and a sink: the position decides which.
+
+    On a terminal: a live line, and only what needs your eye (skips, warnings, errors); in a log or pipe,
+    or with -v: a line per document. A summary ends every run.
     """
-    _logging(verbose, quiet)
-    with Interrupts() as interrupts:
-        _run(source, sinks, overrides, config_file, state_file, RunOptions(dry_run=dry_run, limit=limit, jobs=jobs),
-             report_file, sandbox, Progress(quiet=quiet, verbose=verbose), interrupts)
+    if report_file:
+        check_writable(report_file, "the report")
+    with contextlib.ExitStack() as files:
+        log = files.enter_context(_open_log(log_file)) if log_file else None
+        progress = Progress(quiet=quiet, verbose=verbose, log=log)
+        _logging(verbose, quiet, progress)
+        with Interrupts() as interrupts:
+            _run(source, sinks, overrides, config_file, state_file,
+                 RunOptions(dry_run=dry_run, limit=limit, jobs=jobs), report_file, sandbox, progress, interrupts)
+
+
+def check_writable(path: Path, what: str) -> None:
+    """Refuse, before a run sends anything, a file it could not write at its end (`what`: "the report")."""
+    if path.is_dir():
+        raise UsageError(f"cannot write {what} {path}: it is a folder; give a file name")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:  # missing folders are created at the end
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UsageError(f"cannot write {what} {path}: {folder} is not a folder")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise UsageError(f"cannot write {what} {path}: permission denied")
+
+
+@contextlib.contextmanager
+def _open_log(path: Path) -> Any:
+    """The --log-file, opened for appending before the run starts (so a bad path fails first)."""
+    check_writable(path, "the log file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        stream = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed by the context manager
+    except OSError as exc:
+        raise UsageError(f"cannot write the log file {path}: {exc.strerror}") from None
+    with stream:
+        yield stream
 
 
 def _run(source: str, sinks: tuple[str, ...], overrides: tuple[str, ...], config_file: Path | None,
@@ -182,7 +221,7 @@ def _run(source: str, sinks: tuple[str, ...], overrides: tuple[str, ...], config
         if report_file:
             _write_report(report_file, data)
         reg.pm.hook.run_finished(report=data)
-    _conclude(report, progress, workdir, instances)
+    _conclude(report, progress, report_file, Places(workdir, state_path, dry_run, instances))
 
 
 class Ending:
@@ -224,7 +263,7 @@ class Ending:
         if self.report_file:
             _write_report(self.report_file, data)
         progress.close()
-        _tell(report, progress)
+        _tell(report, progress, self.report_file)
         self.runner.abandon()  # last, just before the exit: a worker gets no time to start another write
         return report.exit_code
 
@@ -232,6 +271,7 @@ class Ending:
 def _run_summary(report: Report, data: dict[str, Any], interrupts: Interrupts, at_once: bool = False) -> dict:
     """What the `runs` table keeps (`migrator status` shows it): counts, and why the run stopped early."""
     summary: dict[str, Any] = dict(data["counts"])
+    summary["per_sink"] = data["per_sink"]
     if report.stopped == "interrupted":
         summary["stopped"] = f"interrupted by {interrupts.name}" + (" twice, stopped at once" if at_once else "")
     elif report.stopped:
@@ -290,39 +330,100 @@ def _write_report(path: Path, data: dict[str, Any]) -> None:
         click.echo(f"warning: cannot write the report {path}: {exc.strerror}", err=True)
 
 
-def _conclude(report: Report, progress: Progress, workdir: Path | None, instances: list) -> None:
-    _tell(report, progress, workdir, instances)
+class Places:
+    """Where a run's results and state are, for the line that ends a `--sandbox` run."""
+
+    def __init__(self, workdir: Path | None, state: Path, dry_run: bool, instances: list) -> None:
+        self.workdir, self.state, self.dry_run, self.instances = workdir, state, dry_run, instances
+
+    def line(self) -> str | None:
+        if self.workdir is None:
+            return None
+        if self.dry_run:
+            return "sandbox dry run: nothing was written"
+        places = [place for i in self.instances[1:] if (place := i.location())]
+        state = self.workdir if self.state.parent == self.workdir else self.state  # the folder holds it, or --state
+        return f"sandbox run: results in {', '.join(places) or self.workdir} (state in {state})"
+
+
+def _conclude(report: Report, progress: Progress, report_file: Path | None, places: Places) -> None:
+    _tell(report, progress, report_file, places)
     sys.exit(report.exit_code)
 
 
-def _tell(report: Report, progress: Progress, workdir: Path | None = None, instances: list | None = None) -> None:
-    """How the run ended, on stderr, and the summary line."""
+def _tell(report: Report, progress: Progress, report_file: Path | None = None, places: Places | None = None) -> None:
+    """How the run ended, on stderr, and the summary (on stdout; --log-file gets it too)."""
     code = report.exit_code
+    saved = "nothing was written (a dry run)" if report.dry_run else "progress is saved"
     if report.stopped == "interrupted":
-        click.echo("interrupted: progress is saved; run the same command again to resume", err=True)
+        again = "" if report.dry_run else "; run the same command again to resume"
+        _say(f"interrupted: {saved}{again}", progress, err=True)
     elif report.stopped:
         remaining = f"{report.remaining} documents remain" if report.remaining is not None else "documents remain"
-        click.echo(f"stopped: {report.stopped}\n{remaining}; progress is saved: running the same command "
-                   "again resumes", err=True)
+        again = "" if report.dry_run else ": running the same command again resumes"
+        _say(f"stopped: {report.stopped}\n{remaining}; {saved}{again}", progress, err=True)
     if not progress.quiet or code != EXIT_OK:
-        click.echo(report.summary_line(), err=progress.quiet)
-    if workdir is not None and not progress.quiet:
-        places = [place for i in (instances or [])[1:] if (place := i.location())]
-        click.echo(f"sandbox run: results in {', '.join(places) or workdir} (state in {workdir})")
+        _say(report.summary_line(str(report_file) if report_file else None), progress, err=progress.quiet)
+    where = places.line() if places is not None and not progress.quiet else None
+    if where:
+        _say(where, progress)
     if report.failed and code != EXIT_OK and not report.stopped and not report.error:
-        click.echo(f"{len(report.failed)} failed: see the errors above or `migrator status`; "
-                   "rerun the same command to retry them", err=True)
+        _say(f"{len(report.failed)} failed: see the errors above or `migrator status`; "
+             "rerun the same command to retry them", progress, err=True)
 
 
-def _logging(verbose: bool, quiet: bool) -> None:
+def _say(text: str, progress: Progress, err: bool = False) -> None:
+    click.echo(text, err=err)
+    progress.to_log(text)
+
+
+class _ProgressHandler(logging.Handler):
+    """Log records go where the run's other lines go: above the live line, and into --log-file."""
+
+    def __init__(self, progress: Progress) -> None:
+        super().__init__()
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:  # a log line must never break the run
+            self.handleError(record)
+            return
+        if record.levelno >= logging.ERROR:
+            self.progress.error(line)
+        elif record.levelno >= logging.WARNING:
+            self.progress.warn(line)
+        else:
+            self.progress.detail(line)
+
+
+class _Format(logging.Formatter):
+    """`warning: flickr: …`: the level in lower case, and the logger without the `migrator.` prefix."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        name = record.name.removeprefix("migrator.")
+        return f"{record.levelname.lower()}: {name}: {record.getMessage()}" + (
+            "\n" + self.formatException(record.exc_info) if record.exc_info else "")
+
+
+def _logging(verbose: int, quiet: bool, progress: Progress | None = None) -> None:
     """Only the loggers of migrator and its plugins (`migrator.*`) print, unless -v: a library's own error
     lines (say, a whole HTML error page) mean nothing to the user next to our message. -v adds libraries'
-    warnings and migrator's debug logs, never libraries' debug logs: some log keys and tokens there."""
-    logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", force=True)
-    logging.getLogger("migrator").setLevel(logging.DEBUG if verbose else logging.NOTSET)
+    warnings and migrator's info logs (retries), -vv migrator's debug logs (each API call), never
+    libraries' debug logs: some log keys and tokens there. During a run, through `progress`."""
+    logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING, force=True)
+    root = logging.getLogger()
+    if progress is not None:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        root.addHandler(_ProgressHandler(progress))
+    for handler in root.handlers:
+        handler.setFormatter(_Format())
+    level = {0: logging.NOTSET, 1: logging.INFO}.get(int(verbose), logging.DEBUG)
+    logging.getLogger("migrator").setLevel(level)
     if not verbose:
-        for handler in logging.getLogger().handlers:
+        for handler in root.handlers:
             handler.addFilter(logging.Filter("migrator"))
 
 
@@ -400,43 +501,71 @@ def _has_authorize(cls: type) -> bool:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @expected_errors
 def status(state_file: Path | None, as_json: bool) -> None:
-    """What the state store knows: counts per source and sink, failures and why, recent runs."""
+    """What the state store knows: counts per source and sink, skips and failures and why, recent runs,
+    and whether a run is going on now."""
     path = state_file or default_path()
     if not path.exists():
+        sandbox = sandbox_state_path()
         if as_json:
-            click.echo(json.dumps({"state": str(path), "counts": [], "failed": [], "runs": []}))
-        else:
-            click.echo(f"no state yet at {path}: nothing has been migrated with it")
+            click.echo(json.dumps({"state": str(path), "counts": [], "failed": [], "skipped": [], "runs": [],
+                                   "sandbox_state": str(sandbox) if sandbox.exists() else None}))
+            return
+        click.echo(f"no state yet at {path}: nothing has been migrated with it")
+        if state_file is None and sandbox.exists():
+            click.echo(f"the --sandbox runs keep theirs: migrator status --state {sandbox}")
         return
     store = StateStore(path)
     try:
         data = store.status()
     finally:
         store.close()
+    running = RunLock(path).holder()
     if as_json:
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(json.dumps({**data, "running": running is not None, "pid": running or None}, indent=2,
+                              ensure_ascii=False))
         return
     click.echo(f"state: {data['state']}")
     for row in data["counts"]:
-        click.echo(f"  {row['source']} → {row['sink']} ({row['account']}): {row['count']} {row['kind']} "
+        click.echo(f"  {row['source']} → {row['sink']} ({row['account']}): {plural(row['count'], row['kind'])} "
                    f"{row['status']}")
+    if data["skipped"]:
+        click.echo("skipped for good (why):")
+        for row in data["skipped"]:
+            click.echo(f"  {row['sink']}: {plural(row['count'], row['kind'])}: {row['reason'] or 'no reason given'}")
     if data["failed"]:
         click.echo(f"{len(data['failed'])} not done (rerun to retry):")
         for row in data["failed"]:
             click.echo(f"  {row['source']}:{row['id']} {row['title']!r} → {row['sink']}: {row['reason']} "
-                       f"({row['attempts']} attempts)")
+                       f"({plural(row['attempts'], 'attempt')})")
     for run_row in data["runs"][:1]:
-        outcome = "did not finish (killed?)" if run_row["exit_code"] is None else f"exit code {run_row['exit_code']}"
         details = _run_details(run_row["summary"] or {})
-        click.echo(f"last run: {run_row['source']} → {', '.join(run_row['sinks'])}: {outcome}"
+        click.echo(f"last run: {run_row['source']} → {', '.join(run_row['sinks'])}: {_outcome(run_row, running)}"
                    + (f"; {details}" if details else ""))
+
+
+def _outcome(run_row: dict[str, Any], running: int | None) -> str:
+    """How the last run ended, or that it is still going (the state's lock is held) or was killed."""
+    if run_row["exit_code"] is not None:
+        return f"exit code {run_row['exit_code']}"
+    if running is not None:
+        return "running now" + (f" (process {running})" if running else "")
+    return "did not finish (killed or crashed); run the same command again to resume"
+
+
+def sandbox_state_path() -> Path:
+    """PLACEHOLDER until the sandbox keeps its state in one known folder (helper `sbx` decides where):
+    the state file of the `--sandbox` runs, which `status` points to when the user has no state of their own."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "migrator" / "sandbox" / "state.sqlite3"
 
 
 def _run_details(summary: dict[str, Any]) -> str:
     """`interrupted by SIGTERM; 6 listed, 2 new, ...` from what `_run_summary` recorded."""
     notes = [str(summary[key]) for key in ("stopped", "error") if summary.get(key)]
-    counts = ", ".join(f"{n} {k}" for k, n in summary.items() if isinstance(n, int))
-    return "; ".join([*notes, counts] if counts else notes)
+    counts = ", ".join(f"{n} {k}" for k, n in summary.items() if isinstance(n, int) and (n or k == "listed"))
+    sinks = " | ".join(f"{sink}: " + ", ".join(f"{n} {status}" for status, n in statuses.items())
+                       for sink, statuses in (summary.get("per_sink") or {}).items() if statuses)
+    return "; ".join(part for part in (*notes, counts, sinks) if part)
 
 
 def main() -> None:

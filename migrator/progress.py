@@ -1,4 +1,7 @@
-"""What the user sees while a run works: a live line on a terminal, plain log lines otherwise."""
+"""What the user sees while a run works.
+
+On a terminal: a live line, and above it only what needs a person's eye (skips, warnings, errors).
+In a log or a pipe, or with -v: also one line per document. `--log-file` gets every line, timestamped."""
 
 from __future__ import annotations
 
@@ -21,14 +24,24 @@ def human_seconds(s: float) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
-class Progress:
-    """Counts documents and bytes; draws a status line on a TTY, or prints one line per event."""
+def plural(n: int, word: str) -> str:
+    """`1 album`, `2 albums`: a count and its noun."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
-    def __init__(self, stream: TextIO | None = None, quiet: bool = False, verbose: bool = False,
-                 live: bool | None = None) -> None:
+
+class Progress:
+    """Counts documents and bytes; draws a status line on a TTY, or prints one line per document.
+
+    `verbose`: 0 normal, 1 (-v) per-document lines with details everywhere, 2 (-vv) also debug logs.
+    `log`: an open --log-file, which gets per-document lines, notices, warnings and errors either way."""
+
+    def __init__(self, stream: TextIO | None = None, quiet: bool = False, verbose: int = 0,
+                 live: bool | None = None, log: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
-        self.quiet, self.verbose = quiet, verbose
+        self.quiet, self.verbose, self.log = quiet, int(verbose), log
         self.live = (self.stream.isatty() if live is None else live) and not quiet
+        # per-document lines on the console: asked for with -v, or in a log or pipe (unless a log file has them)
+        self.per_document = not quiet and (self.verbose > 0 or (not self.live and log is None))
         self.total: int | None = None
         self.done = 0
         self.bytes = 0
@@ -46,31 +59,52 @@ class Progress:
         self._maybe_draw()
 
     def advance(self, line: str | None = None) -> None:
+        """One more document done; `line`, if any, is shown as a notice."""
         with self._lock:
             self.done += 1
         if line:
-            self.info(line)
+            self.notice(line)
         self._maybe_draw(force=True)
 
-    def info(self, line: str) -> None:
-        """A routine line: hidden when quiet, above the live line on a terminal."""
-        if not self.quiet:
-            self._print(line)
+    def document(self, line: str) -> None:
+        """A routine line about one document: in logs, pipes and the log file, on a terminal only with -v."""
+        self._print(line, console=self.per_document)
+
+    def notice(self, line: str) -> None:
+        """A line a person should see (a skip): shown unless quiet."""
+        self._print(line, console=not self.quiet)
+
+    info = notice  # the older name
 
     def warn(self, line: str) -> None:
         """A warning: shown unless quiet (the report keeps it either way)."""
-        if not self.quiet:
-            self._print(line)
+        self._print(line, console=not self.quiet)
 
     def detail(self, line: str) -> None:
+        """What -v adds (retries, what was written where)."""
         if self.verbose:
-            self._print(line)
+            self._print(line, console=True)
 
     def error(self, line: str) -> None:
-        self._print(line)
+        self._print(line, console=True)
 
-    def _print(self, line: str) -> None:
+    def to_log(self, text: str) -> None:
+        """Only into --log-file (e.g. the summary, which the CLI prints itself)."""
+        if self.log is not None:
+            with self._lock:
+                for line in text.splitlines():
+                    self.log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
+                self.log.flush()
+
+    def _print(self, line: str, console: bool) -> None:
+        if not console and self.log is None:
+            return
         with self._lock:
+            if self.log is not None:
+                self.log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
+                self.log.flush()
+            if not console:
+                return
             if self._drawn:
                 self.stream.write("\r\033[K")
                 self._drawn = False

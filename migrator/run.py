@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import threading
 import time
 import traceback
@@ -35,7 +36,7 @@ from .errors import (
     TransientError,
     UsageError,
 )
-from .progress import Progress, human_bytes
+from .progress import Progress, human_bytes, plural
 from .records import Container, Document, Entry, Item
 from .state import StateStore
 
@@ -63,6 +64,8 @@ class Report:
     counts: Counter = field(default_factory=Counter)
     per_sink: dict[str, Counter] = field(default_factory=dict)
     containers: Counter = field(default_factory=Counter)
+    sink_containers: dict[str, dict[str, Counter]] = field(default_factory=dict)  # sink -> kind -> status
+    container_names: dict[str, dict[str, str]] = field(default_factory=dict)  # sink -> kind -> its own word
     bytes: int = 0
     failed: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
@@ -86,23 +89,104 @@ class Report:
             "counts": {k: self.counts.get(k, 0) for k in keys} | ({"would_migrate": len(self.would)}
                                                                    if self.dry_run else {}),
             "per_sink": {s: dict(c) for s, c in self.per_sink.items()},
-            "containers": dict(self.containers), "bytes": self.bytes, "api_calls": self.api_calls,
+            "containers": dict(self.containers),
+            "containers_per_sink": {s: {k: dict(c) for k, c in kinds.items()}
+                                    for s, kinds in self.sink_containers.items()},
+            "bytes": self.bytes, "api_calls": self.api_calls,
             "duration": round(self.duration, 3), "started": self.started,
             "failed": self.failed, "skipped": self.skipped, "warnings": self.warnings,
             "deleted": self.deleted, "would_migrate": self.would, "stopped": self.stopped,
             "remaining": self.remaining, "exit_code": self.exit_code, "error": self.error, "jobs": self.jobs,
         }
 
-    def summary_line(self) -> str:
+    def summary_line(self, report_file: str | None = None) -> str:
+        """The summary that ends a run: the documents overall, then (unless a dry run) each sink's counts and
+        containers, and how many warnings and failures, with where to read them."""
+        lines = [self._overall_line()]
+        busy = [sink for sink in self.sinks if self.per_sink.get(sink) or self.sink_containers.get(sink)]
+        if not self.dry_run and busy:
+            lines.append(" | ".join(self._sink_text(sink) for sink in busy))
+        trouble = self._trouble_text(report_file)
+        if trouble:
+            lines.append(trouble)
+        return "\n".join(lines)
+
+    def _overall_line(self) -> str:
         c = self.counts
-        parts = [f"{c['listed']} listed", f"{c['new']} new", f"{c['updated']} updated",
-                 f"{c['unchanged']} unchanged", f"{c['skipped']} skipped", f"{c['failed']} failed"]
+        parts = [f"{c['listed']} listed"]
         if self.dry_run:
-            parts.insert(1, f"{len(self.would)} would be migrated")
+            parts.append(f"{len(self.would)} would be migrated")
+        parts += [f"{c[k]} {k}" for k in ("new", "updated", "unchanged", "skipped", "failed") if c[k]]
         if self.deleted:
             parts.append(f"{len(self.deleted)} deleted at the source (backups kept)")
         return (f"{'dry run: ' if self.dry_run else ''}{', '.join(parts)}; {human_bytes(self.bytes)} "
                 f"in {self.duration:.1f}s")
+
+    def _sink_text(self, sink: str) -> str:
+        """`flickr: 137 new, 13 skipped (Flickr takes only photos and videos) · 16 sets`"""
+        counts = self.per_sink.get(sink, Counter())
+        parts = []
+        for status in ("new", "updated", "unchanged", "skipped", "failed"):
+            if counts[status]:
+                reason = f" ({self.main_skip_reason(sink)})" if status == "skipped" else ""
+                parts.append(f"{counts[status]} {status}{reason}")
+        text = f"{sink}: {', '.join(parts) or 'no documents'}"
+        names = self.container_names.get(sink, {})
+        for kind, statuses in sorted(self.sink_containers.get(sink, {}).items()):
+            text += f" · {containers_text(statuses, names.get(kind, kind))}"
+        return text
+
+    def main_skip_reason(self, sink: str) -> str:
+        """The reason most of a sink's skips share (the source's own skips count for every sink)."""
+        reasons = [s["reason"] for s in self.skipped if s.get("sink") in (sink, None) and s.get("reason")]
+        if not reasons:
+            return "no reason given"
+        top = Counter(reasons).most_common(1)[0][0]
+        family = [r for r in reasons if r.split()[:3] == top.split()[:3]]
+        text = shorten(shared_clause(family), 70)
+        return text if len(family) == len(reasons) else f"mostly: {text}"
+
+    def _trouble_text(self, report_file: str | None) -> str:
+        counts = ((len(self.warnings), "warning"), (len(self.failed), "failure"))
+        parts = [plural(n, word) for n, word in counts if n]
+        if not parts:
+            return ""
+        where = ["the lines above", f"the report {report_file}" if report_file else "--report FILE"]
+        if self.failed:  # the state keeps failures, not warnings
+            where.append("`migrator status`")
+        return f"{', '.join(parts)}: see {', '.join(where[:-1])} or {where[-1]}"
+
+
+def shared_clause(texts: list[str]) -> str:
+    """What similar messages say in common, up to the clause where they differ: "Flickr takes only photos
+    and videos" for "…, not audio" and "…, not other"."""
+    prefix = os.path.commonprefix(texts)
+    if all(t == prefix for t in texts):
+        return prefix
+    cut = max(prefix.rfind(sep) for sep in (", ", "; ", " (", ": ", " - "))
+    return prefix[:cut] if cut > 0 else prefix.rsplit(" ", 1)[0]
+
+
+def containers_text(statuses: Counter, noun: str) -> str:
+    """`17 albums`, `16 sets, 1 skipped`, `17 albums unchanged`: what a sink did with one kind of container
+    (made ones first, then the rest by status)."""
+    made = statuses.get("new", 0)
+    rest = [(status, statuses[status]) for status in ("updated", "unchanged", "skipped", "failed")
+            if statuses.get(status)]
+    if made:
+        return ", ".join([plural(made, noun)] + [f"{n} {status}" for status, n in rest])
+    if not rest:
+        return plural(0, noun)
+    (status, n), *others = rest
+    return ", ".join([f"{plural(n, noun)} {status}"] + [f"{m} {other}" for other, m in others])
+
+
+def shorten(text: str, limit: int) -> str:
+    """One line of at most about `limit` characters, cut after a whole word (never inside one)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit + 1].rsplit(" ", 1)[0].rstrip(" ,;:(") + " …"
 
 
 def default_jobs(plugins: list[Source | Sink]) -> int:
@@ -113,8 +197,7 @@ def default_jobs(plugins: list[Source | Sink]) -> int:
 
 def describe(exc: BaseException) -> str:
     """An exception on one line, its type first: messages can hold whole pages of HTML."""
-    text = " ".join(str(exc).split())
-    text = text[:300] + "…" if len(text) > 300 else text
+    text = shorten(str(exc), 300)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
@@ -239,7 +322,7 @@ class Runner:
         self.progress, self.options, self.hooks = progress, options, hooks
         self.jobs = options.jobs or default_jobs([source, *sinks])
         self.report = Report(source.context.name, [s.context.name for s in sinks], dry_run=options.dry_run,
-                             jobs=self.jobs)
+                             jobs=self.jobs, container_names={s.context.name: dict(s.container_names) for s in sinks})
         self.accounts: list[str] = []
         self.chain = ""
         self._stop: MigratorError | None = None
@@ -370,7 +453,8 @@ class Runner:
                     selected += 1
                     if self.options.dry_run:
                         self.report.would.append({"source": entry.source, "id": entry.id, "title": entry.title})
-                        self.progress.advance(f"would migrate {entry.key} {entry.title!r}")
+                        self.progress.document(f"would migrate {entry.key} {entry.title!r}")
+                        self.progress.advance()
                         continue
                     pending.add(pool.submit(self._process, entry, index, previous))
                     while len(pending) >= jobs * 2:
@@ -382,7 +466,8 @@ class Runner:
                 self._interrupted = True
                 for future in pending:
                     future.cancel()
-                self.progress.error("interrupted: finishing the documents in progress, then saving state "
+                self.progress.error("interrupted: stopping (interrupt again to stop at once)" if self.options.dry_run
+                                    else "interrupted: finishing the documents in progress, then saving state "
                                     "(interrupt again to stop at once)")
                 done, _ = wait(pending)
                 self._reap(done)
@@ -443,6 +528,8 @@ class Runner:
     def _known_outcome(self, entry: Entry, previous: list[StoredRecord | None]) -> None:
         """Nothing to do: every sink has it (or skipped it for good) at this `updated_at`."""
         skipped = [(sink, p) for sink, p in zip(self.sinks, previous) if p is not None and p.status == "skipped"]
+        for sink, p in zip(self.sinks, previous):
+            self._sink_count(sink.context.name, "skipped" if p is not None and p.status == "skipped" else "unchanged")
         if skipped:
             self._count("skipped")
             with self._lock:
@@ -452,7 +539,10 @@ class Runner:
         else:
             self._count("unchanged")
         self.progress.advance()
-        self.progress.detail(f"{'skipped' if skipped else 'unchanged'} {entry.key}")
+        if self.progress.verbose:
+            outcomes = [f"{sink.context.name} skipped ({p.last_error})" for sink, p in skipped]
+            self.progress.document(f"{'skipped' if skipped else 'unchanged':8} {entry.key} {entry.title[:60]!r}"
+                                   + (f": {'; '.join(outcomes)}" if outcomes else ""))
 
     def _process(self, entry: Entry, index: int, previous: list[StoredRecord | None]) -> None:
         if self._stop is not None:
@@ -490,6 +580,7 @@ class Runner:
         fp = fingerprint(doc)
         updated_at = entry.updated_at or doc.updated_at
         statuses: list[str] = []
+        outcomes: list[str] = []  # what each sink did, for the -v line
         for sink, account, prev in zip(self.sinks, self.accounts, previous):
             name = sink.context.name
             if prev is not None and prev.status == "done" and prev.fingerprint == fp:
@@ -497,10 +588,14 @@ class Runner:
                 self.store.mark("document", doc.source, doc.id, name, account, "done", title=doc.title,
                                 ref=prev.ref, size=prev.size, sha256=prev.sha256, updated_at=updated_at,
                                 fingerprint=fp, data=prev.data, local_copy=prev.local_copy)
+                self._sink_count(name, "unchanged")
                 statuses.append("unchanged")
+                outcomes.append(f"{name} unchanged {prev.local_copy or prev.ref}")
                 continue
             if prev is not None and prev.status == "skipped" and prev.fingerprint == fp:
+                self._skipped(doc, name, prev.last_error or "", again=True)
                 statuses.append("skipped")
+                outcomes.append(f"{name} skipped ({prev.last_error})")
                 continue
             try:
                 stored = deliver(self.store, sink, account, doc, prev, partial(sink.store, item, prev),
@@ -508,11 +603,13 @@ class Runner:
             except SkipDocument as exc:
                 self._skipped(doc, name, str(exc))
                 statuses.append("skipped")
+                outcomes.append(f"{name} skipped ({exc})")
                 continue
             except DocumentError as exc:
                 self._failed(entry, name, str(exc), title=doc.title)
                 self._hook("document_failed", document=doc, sink=name, reason=str(exc))
                 statuses.append("failed")
+                outcomes.append(f"{name} failed ({exc})")
                 continue
             except (ServiceStopped, AuthorizationNeeded) as exc:
                 self._halt(exc)
@@ -523,11 +620,14 @@ class Runner:
             offer_copy(item, stored.local_copy, stored.sha256)
             self._migrated(doc, name, stored.status, stored)
             statuses.append(stored.status)
+            outcomes.append(f"{name} {stored.status} {stored.local_copy or stored.ref}")
         overall = self._overall(statuses)
         self._count(overall)
-        self.progress.detail(f"{overall} {doc.key} {doc.title!r}")
-        if overall in ("new", "updated"):
-            self.progress.info(f"{overall:8} {doc.key} {doc.title[:60]!r}")
+        line = f"{overall:8} {doc.key} {doc.title[:60]!r}"
+        if self.progress.verbose:  # one line per document, saying what each sink did
+            self.progress.document(f"{line}: {'; '.join(outcomes)}")
+        elif overall in ("new", "updated"):
+            self.progress.document(line)
         return "failed" not in statuses
 
     @staticmethod
@@ -542,10 +642,12 @@ class Runner:
         while True:
             try:
                 return fn()
-            except TransientError:
+            except TransientError as exc:
                 if not delays or self._stop is not None:
                     raise
-                time.sleep(delays.pop(0))
+                delay = delays.pop(0)
+                self.progress.detail(f"retrying in {delay:g}s ({len(delays)} more after that): {describe(exc)}")
+                time.sleep(delay)
 
     # -- containers -----------------------------------------------------------------------------
     def _containers(self) -> bool:
@@ -571,11 +673,12 @@ class Runner:
             try:
                 stored = deliver(self.store, sink, account, container, prev,
                                  partial(sink.store_container, container, prev), self._retry)
-            except SkipDocument:
-                self.report.containers["skipped"] += 1
+            except SkipDocument as exc:
+                self._container_count(name, container.kind, "skipped")
+                self.progress.detail(f"skipped  {container.kind} {container.key} {container.title!r} → {name}: {exc}")
                 continue
             except DocumentError as exc:
-                self.report.containers["failed"] += 1
+                self._container_count(name, container.kind, "failed")
                 self.report.failed.append({"kind": container.kind, "source": container.source,
                                            "id": container.id, "title": container.title, "sink": name,
                                            "reason": str(exc)})
@@ -583,7 +686,9 @@ class Runner:
                                     f"{exc} (rerun to retry)")
                 complete = False
                 continue
-            self.report.containers[stored.status] += 1
+            self._container_count(name, container.kind, stored.status)
+            self.progress.detail(f"{stored.status:8} {container.kind} {container.key} {container.title!r} → {name} "
+                                 f"{stored.local_copy or stored.ref}")
             for warning in stored.warnings:
                 self.report.warnings.append({"kind": container.kind, "id": container.id, "sink": name,
                                              "warning": warning})
@@ -600,6 +705,10 @@ class Runner:
         with self._lock:
             self.report.per_sink.setdefault(sink, Counter())[status] += 1
 
+    def _container_count(self, sink: str, kind: str, status: str) -> None:
+        self.report.containers[status] += 1
+        self.report.sink_containers.setdefault(sink, {}).setdefault(kind, Counter())[status] += 1
+
     def _migrated(self, doc: Document, sink: str, status: str, stored: Stored) -> None:
         self._sink_count(sink, status)
         with self._lock:
@@ -610,12 +719,16 @@ class Runner:
             self.progress.warn(f"warning: {doc.key} {doc.title!r} → {sink}: {warning}")
         self._hook("document_migrated", document=doc, sink=sink, outcome=stored)
 
-    def _skipped(self, doc: Document, sink: str, reason: str) -> None:
+    def _skipped(self, doc: Document, sink: str, reason: str, again: bool = False) -> None:
+        """A sink's final skip; `again`: one known from an earlier run (told once, then, not every run)."""
         self._sink_count(sink, "skipped")
         with self._lock:
             self.report.skipped.append({"source": doc.source, "id": doc.id, "title": doc.title, "sink": sink,
                                         "reason": reason})
-        self.progress.info(f"skipped  {doc.key} {doc.title[:60]!r} → {sink}: {reason}")
+        if again:
+            return
+        if not self.progress.verbose:  # with -v, the document's own line says it
+            self.progress.notice(f"skipped  {doc.key} {doc.title[:60]!r} → {sink}: {reason}")
         self._hook("document_skipped", document=doc, sink=sink, reason=reason)
 
     def _skipped_by_source(self, entry: Entry, reason: str) -> None:
@@ -623,10 +736,12 @@ class Runner:
             self.store.mark("document", entry.source, entry.id, sink.context.name, account, "skipped",
                             title=entry.title, updated_at=entry.updated_at, error=reason)
         self._count("skipped")
+        for sink in self.sinks:
+            self._sink_count(sink.context.name, "skipped")
         with self._lock:
             self.report.skipped.append({"source": entry.source, "id": entry.id, "title": entry.title, "sink": None,
                                         "reason": reason})
-        self.progress.info(f"skipped  {entry.key} {entry.title[:60]!r}: {reason}")
+        self.progress.notice(f"skipped  {entry.key} {entry.title[:60]!r}: {reason}")
 
     def _failed(self, entry: Entry, sink: str | None, reason: str, title: str = "") -> None:
         if sink:

@@ -18,10 +18,17 @@ its table of error codes. This module does the rest, the same way for every serv
 from __future__ import annotations
 
 import enum
+import logging
+import re
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
+import requests
+
+from . import http
 from .checkpoints import checkpoint
 from .errors import (
     AnswerLost,
@@ -122,15 +129,36 @@ class _Fields(dict):  # type: ignore[type-arg]
 
 
 def brief(exc: BaseException) -> str:
-    """An exception's class and the start of its text, for messages (never a whole HTML page)."""
-    text = str(exc)
-    return type(exc).__name__ + (f": {text[:120]}" if text else "")
+    """An exception's class and the start of its text, for messages (never a whole HTML page, never a
+    word cut in two). A connection failure says what failed, without urllib3's wrapping."""
+    text = _network_reason(exc) or " ".join(str(exc).split())
+    if len(text) > 120:
+        text = text[:121].rsplit(" ", 1)[0].rstrip(" ,;:(") + " …"
+    return type(exc).__name__ + (f": {text}" if text else "")
+
+
+def _network_reason(exc: BaseException) -> str | None:
+    """`Connection refused`, `Name or service not known`, `Read timed out`: the innermost reason of a
+    requests connection failure (its text nests urllib3's pool, url and object addresses)."""
+    if not isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+        return None
+    reason = exc.args[0] if exc.args else exc
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the real one
+    text = re.sub(r"<[^>]*>:?\s*", "", str(reason))  # "<urllib3.connection.HTTPConnection object at 0x…>: "
+    errno = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    return errno.group(1).strip() if errno else text.strip(" ()'\"") or None
+
+
+def host_of(exc: BaseException) -> str | None:
+    """The host:port a requests failure was about, when it says."""
+    url = getattr(getattr(exc, "request", None), "url", None)
+    return urlsplit(url).netloc or None if url else None
 
 
 class _Failed(Exception):
-    def __init__(self, trouble: Trouble) -> None:
+    def __init__(self, trouble: Trouble, cause: Exception | None = None) -> None:
         super().__init__(trouble.reason)
-        self.trouble = trouble
+        self.trouble, self.cause = trouble, cause
 
 
 class ServiceCalls:
@@ -145,6 +173,9 @@ class ServiceCalls:
         self.service, self.policy, self.pacer = service, policy, Pacer(rate, burst)
         self._count = count or (lambda method: None)
         self._checkpoints = checkpoints
+        self._unreachable = False  # told the user the service cannot be reached; reset by an answer
+        self._told = threading.Lock()
+        self.log = logging.getLogger(f"migrator.{service.lower()}")
 
     def request(self, method: str, send: Callable[[], T], classify: Callable[[Exception], Trouble | None], *,
                 creates: bool = False, before_retry: Callable[[], None] | None = None) -> T:
@@ -152,26 +183,33 @@ class ServiceCalls:
         something, so a transient failure raises AnswerLost instead of being repeated. `before_retry`
         runs before a refused call is sent again (e.g. to rewind a file)."""
 
+        failures = 0
+
         def attempt() -> T:
             self.pacer.wait()
             self._count(method)
             self._mark("call", method)
+            self.log.debug("call %s", method)
             try:
                 answer = send()
             except Exception as exc:
                 trouble = classify(exc)
                 if trouble is None:
                     raise
-                raise _Failed(trouble) from None
+                raise _Failed(trouble, exc) from None
             self._mark("answer", method)
+            self._unreachable = False
             return answer
 
         def again(exc: Exception) -> Again | None:
+            nonlocal failures
             trouble = exc.trouble if isinstance(exc, _Failed) else None
             if trouble is None or not trouble.kind.transient or (creates and trouble.kind is Kind.TRANSIENT):
                 return None
             if trouble.kind is Kind.REFUSED and before_retry is not None:
                 before_retry()
+            failures += 1
+            self._tell_retry(method, exc.cause, trouble, failures)  # type: ignore[attr-defined]
             return Again(trouble.after)
 
         try:
@@ -182,6 +220,25 @@ class ServiceCalls:
                 raise AnswerLost(f"{self.service} {method}: the answer was lost ({trouble.reason}); it may have "
                                  "taken effect: look it up before trying again") from None
             raise trouble.error from None
+
+    def _tell_retry(self, method: str, cause: Exception | None, trouble: Trouble, failures: int) -> None:
+        """Say what is being retried: at once (a warning) when the service cannot be reached at all, the
+        first time, with the retry plan, so a run without network is not silent for the whole policy; every
+        other retry with -v."""
+        policy = self.policy or http.DEFAULT_POLICY
+        more = policy.attempts - failures
+        within = sum(policy.delay(n) or 0.0 for n in range(failures, policy.attempts))
+        if more <= 0:
+            return  # the last try failed: the caller's error says so
+        plan = f"retrying {more} more time{'s' if more != 1 else ''} over up to {within:.0f} s"
+        if isinstance(cause, (requests.ConnectionError, requests.Timeout)):
+            with self._told:
+                first, self._unreachable = not self._unreachable, True
+            if first:
+                host = host_of(cause) or self.service
+                self.log.warning("cannot reach %s (%s): %s", host, _network_reason(cause) or brief(cause), plan)
+                return
+        self.log.info("%s: %s: %s", method, trouble.reason or "failed", plan)
 
     def _mark(self, step: str, method: str) -> None:
         if self._checkpoints:

@@ -80,6 +80,21 @@ class RunLock:
             os.close(self._fd)
             self._fd = None
 
+    def holder(self) -> int | None:
+        """The process id of a run holding the lock now (0 when it wrote none), None when it is free."""
+        try:
+            fd = os.open(self.path, os.O_RDWR)
+        except OSError:
+            return None  # no lock file: no run ever held it
+        try:
+            _lock_fd(fd)
+        except OSError:
+            pid = os.read(fd, 32).decode("ascii", "replace").strip()
+            return int(pid) if pid.isdigit() else 0
+        finally:
+            os.close(fd)  # closing drops the lock if this took it
+        return None
+
 
 def _lock_fd(fd: int) -> None:
     if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
@@ -219,12 +234,15 @@ class StateStore:
                             "WHERE status IN ('failed', 'pending') ORDER BY changed")
         runs = self._exec("SELECT source, sinks, started, finished, exit_code, summary FROM runs "
                           "ORDER BY id DESC LIMIT 5")
+        skipped = self._exec("SELECT sink, kind, last_error, count(*) FROM records WHERE status='skipped' "
+                             "GROUP BY sink, kind, last_error ORDER BY sink, count(*) DESC")
         return {
             "state": str(self.path),
             "counts": [{"sink": s, "account": a, "kind": k, "source": src, "status": st, "count": n}
                        for s, a, k, src, st, n in groups],
             "failed": [{"kind": k, "source": s, "id": i, "sink": sk, "account": a, "title": t,
                         "attempts": n, "reason": e} for k, s, i, sk, a, t, n, e in failed],
+            "skipped": [{"sink": sk, "kind": k, "reason": e or "", "count": n} for sk, k, e, n in skipped],
             "runs": [{"source": s, "sinks": sk.split(","), "started": st, "finished": f, "exit_code": c,
                       "summary": json.loads(m) if m else None} for s, sk, st, f, c, m in runs],
         }

@@ -32,6 +32,7 @@ DELETED = "was deleted on Flickr"
 
 class FlickrSink(Sink):
     name = "flickr"
+    container_names = {"album": "set"}
     description = "uploads photos and videos with their metadata and albums to Flickr (replaces flop)"
     concurrency = 4  # uploads carry whole files: 4 keep an uplink busy; `rate` paces the API calls anyway
     options = [
