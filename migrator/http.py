@@ -30,6 +30,7 @@ import email.utils
 import functools
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -178,6 +179,52 @@ def http_trouble(exc: Exception) -> Again | None:
             exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)):
         return Again()
     return None
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether `exc` says the service could not be reached or did not answer in time (no connection,
+    a reset, a timeout), from urllib3 or requests."""
+    errors = urllib3.exceptions
+    if isinstance(exc, (errors.NewConnectionError, errors.TimeoutError, errors.ProtocolError, errors.ProxyError)):
+        return True
+    requests = _requests()
+    return requests is not None and isinstance(exc, (requests.ConnectionError, requests.Timeout))
+
+
+def failure_name(exc: BaseException) -> str:
+    """A transport failure's name in words that do not depend on the HTTP library: `ConnectionError`,
+    `Timeout`, else the exception's class."""
+    errors = urllib3.exceptions
+    if isinstance(exc, errors.TimeoutError) and not isinstance(exc, errors.NewConnectionError):  # a subclass
+        return "Timeout"
+    if unreachable(exc) and isinstance(exc, urllib3.exceptions.HTTPError):
+        return "ConnectionError"
+    return type(exc).__name__
+
+
+def network_reason(exc: BaseException) -> str | None:
+    """`Connection refused`, `Name or service not known`, `Read timed out`: the innermost reason of a
+    connection failure (urllib3's and requests' texts nest pools, URLs and object addresses)."""
+    if not unreachable(exc):
+        return None
+    reason = exc.args[0] if exc.args and not isinstance(exc, urllib3.exceptions.HTTPError) else exc
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the real one
+    text = re.sub(r"<[^>]*>:?\s*", "", str(reason))  # "<urllib3.connection.HTTPConnection object at 0x…>: "
+    errno = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    if errno:
+        return errno.group(1).strip()
+    text = re.sub(r"^HTTP(S)?ConnectionPool\([^)]*\):\s*", "", text)  # urllib3's "HTTPConnectionPool(host=…): "
+    return text.strip(" ()'\"") or None
+
+
+def host_of(exc: BaseException) -> str | None:
+    """The host:port a transport failure was about, when it says."""
+    url = getattr(getattr(exc, "request", None), "url", None)  # requests
+    if url:
+        return urlsplit(url).netloc or None
+    where = getattr(exc, "conn", None) or getattr(exc, "pool", None)  # urllib3: the connection or its pool
+    host, port = getattr(where, "host", None), getattr(where, "port", None)
+    return f"{host}:{port}" if host and port else host
 
 
 class Answer:

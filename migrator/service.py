@@ -19,14 +19,10 @@ from __future__ import annotations
 
 import enum
 import logging
-import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
-
-import requests
 
 from . import http
 from .checkpoints import checkpoint
@@ -131,28 +127,10 @@ class _Fields(dict):  # type: ignore[type-arg]
 def brief(exc: BaseException) -> str:
     """An exception's class and the start of its text, for messages (never a whole HTML page, never a
     word cut in two). A connection failure says what failed, without urllib3's wrapping."""
-    text = _network_reason(exc) or " ".join(str(exc).split())
+    text = http.network_reason(exc) or " ".join(str(exc).split())
     if len(text) > 120:
         text = text[:121].rsplit(" ", 1)[0].rstrip(" ,;:(") + " …"
-    return type(exc).__name__ + (f": {text}" if text else "")
-
-
-def _network_reason(exc: BaseException) -> str | None:
-    """`Connection refused`, `Name or service not known`, `Read timed out`: the innermost reason of a
-    requests connection failure (its text nests urllib3's pool, url and object addresses)."""
-    if not isinstance(exc, (requests.ConnectionError, requests.Timeout)):
-        return None
-    reason = exc.args[0] if exc.args else exc
-    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the real one
-    text = re.sub(r"<[^>]*>:?\s*", "", str(reason))  # "<urllib3.connection.HTTPConnection object at 0x…>: "
-    errno = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
-    return errno.group(1).strip() if errno else text.strip(" ()'\"") or None
-
-
-def host_of(exc: BaseException) -> str | None:
-    """The host:port a requests failure was about, when it says."""
-    url = getattr(getattr(exc, "request", None), "url", None)
-    return urlsplit(url).netloc or None if url else None
+    return http.failure_name(exc) + (f": {text}" if text else "")
 
 
 class _Failed(Exception):
@@ -231,12 +209,12 @@ class ServiceCalls:
         if more <= 0:
             return  # the last try failed: the caller's error says so
         plan = f"retrying {more} more time{'s' if more != 1 else ''} over up to {within:.0f} s"
-        if isinstance(cause, (requests.ConnectionError, requests.Timeout)):
+        if cause is not None and http.unreachable(cause):
             with self._told:
                 first, self._unreachable = not self._unreachable, True
             if first:
-                host = host_of(cause) or self.service
-                self.log.warning("cannot reach %s (%s): %s", host, _network_reason(cause) or brief(cause), plan)
+                host = http.host_of(cause) or self.service
+                self.log.warning("cannot reach %s (%s): %s", host, http.network_reason(cause) or brief(cause), plan)
                 return
         self.log.info("%s: %s: %s", method, trouble.reason or "failed", plan)
 

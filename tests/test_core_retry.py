@@ -323,3 +323,24 @@ def test_connections_answer_json_and_post_a_form(stub):
     connections = Connections()
     assert connections.get(stub.url).json() == {"api": {"status": "ok"}}
     assert connections.post(stub.url, {"a": "1"}).status_code == 501  # the stub has no do_POST
+
+
+def test_a_refused_connection_is_named_alike_whatever_the_library():
+    """urllib3 and requests fail differently; messages and the "cannot reach" warning name both alike."""
+    import socket
+
+    from migrator.http import failure_name, host_of, network_reason, unreachable
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again before the requests below
+    url = f"http://127.0.0.1:{port}/x"
+    failures = []
+    for transport in (Connections(), new_session()):
+        with pytest.raises(Exception) as info:
+            transport.get(url)
+        failures.append(info.value)
+    for exc in failures:
+        assert unreachable(exc) and failure_name(exc) == "ConnectionError"
+        assert network_reason(exc) == "Connection refused" and host_of(exc) == f"127.0.0.1:{port}"
+    assert not unreachable(ValueError("x")) and failure_name(ValueError("x")) == "ValueError"
