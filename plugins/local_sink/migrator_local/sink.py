@@ -52,7 +52,7 @@ class FileResult:
 
 
 def path_option() -> Option:
-    return Option("path", Path, None, "the backup folder (also $MIGRATOR_LOCAL_PATH)", required=True)
+    return Option("path", Path, None, "the backup folder", required=True)
 
 
 class LocalSink(Sink):

@@ -16,7 +16,7 @@ from .fsops import Tree
 class LocalSource(Source):
     name = "local"
     description = "replays a backup folder: written by the local sink, or in a format an installed plugin reads"
-    options = [Option("path", Path, None, "the backup folder to read (also $MIGRATOR_LOCAL_PATH)", required=True)]
+    options = [Option("path", Path, None, "the backup folder to read", required=True)]
 
     def open(self) -> None:
         path = Path(self.config["path"]).expanduser()
