@@ -31,6 +31,9 @@ ERRORS = ErrorTable({
     LOST: Rule(Kind.TRANSIENT, "ipernity did not answer {method} ({reason}) after {attempts} tries; the service "
                                "may be down: rerun later"),  # also HTTP 429 and 5xx, with their Retry-After
 }, default=Rule(Kind.DOCUMENT, "{method}: error {code} {message}"))
+# auth.getToken's error 2 ("frob invalid or already used") is what a frob nobody approved gets
+METHOD_ERRORS = {"auth.getToken": ERRORS | {"2": Rule(Kind.AUTHORIZATION, "ipernity: access was not approved; run "
+                                                                          "`migrator auth ipernity` again")}}
 items_of = items  # the name this module gave it before migrator.answers
 
 
@@ -74,7 +77,8 @@ class IpernityClient:
         def classify(exc: Exception) -> Trouble | None:
             nonlocal malformed
             if isinstance(exc, ApiError):
-                return ERRORS.trouble(exc.code, method=method, message=exc.message, attempts=self.policy.attempts)
+                return METHOD_ERRORS.get(method, ERRORS).trouble(exc.code, method=method, message=exc.message,
+                                                                 attempts=self.policy.attempts)
             if isinstance(exc, ValueError):  # before RequestException: requests' JSONDecodeError is both
                 malformed += 1  # a body cut short looks malformed: worth one more read, not six
                 error = DocumentError(f"ipernity answered {method} with malformed data ({brief(exc)})")
