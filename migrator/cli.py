@@ -29,6 +29,7 @@ from .state import RunLock, StateStore, default_path
 from .tokens import config_dir
 
 _registries: dict[str | None, Registry] = {}
+HELP = {"help_option_names": ["-h", "--help"]}  # -h too, as rclone's users expect; every subcommand inherits it
 
 
 def registry() -> Registry:
@@ -95,7 +96,7 @@ def config_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-@click.group(cls=MigratorGroup)
+@click.group(cls=MigratorGroup, context_settings=HELP)
 @click.version_option(__version__, prog_name="migrator")
 def cli() -> None:
     """Move photos, videos, their metadata and albums between services and disks.
@@ -434,6 +435,9 @@ def plugins(as_json: bool) -> None:
     """List installed sources and sinks with their options."""
     reg = registry()
     entries = [r.describe() for r in reg.all()]
+    for entry in entries:
+        for option in entry["options"]:  # `env` holds only the aliases: every name, in the order they win
+            option["environment"] = [opts.env_name(entry["name"], option["name"]), *option["env"]]
     if as_json:
         click.echo(json.dumps(entries, indent=2))
         return
@@ -443,7 +447,8 @@ def plugins(as_json: bool) -> None:
         click.echo(f"{entry['name']} ({entry['kind']}) from {entry['plugin']} {entry['version']}"
                    + (f": {entry['description']}" if entry["description"] else ""))
         for option in entry["options"]:
-            click.echo(f"    {entry['name']}.{option['name']} ({_traits(option)}) {option['help']}")
+            click.echo(f"    {entry['name']}.{option['name']} ({_traits(option)}) {option['help']} "
+                       f"[env: {', '.join(option['environment'])}]")
     if reg.formats:
         click.echo("backup folder formats: " + ", ".join(f"{cls.name} (from {reg.formats[cls.name].plugin})"
                                                          for cls in reg.folder_formats))
@@ -460,7 +465,10 @@ def _traits(option: dict[str, Any]) -> str:
         traits.append(opts.bounds(option["min"], option["max"]))
     if option["secret"]:
         traits.append("secret")
-    traits.append("required" if option["required"] else f"default {option['default']!r}")
+    if option["required"]:
+        traits.append("required")
+    else:
+        traits.append("no default" if option["default"] is None else f"default {option['default']!r}")
     return ", ".join(traits)
 
 
@@ -566,6 +574,9 @@ def _run_details(summary: dict[str, Any]) -> str:
     sinks = " | ".join(f"{sink}: " + ", ".join(f"{n} {status}" for status, n in statuses.items())
                        for sink, statuses in (summary.get("per_sink") or {}).items() if statuses)
     return "; ".join(part for part in (*notes, counts, sinks) if part)
+
+
+from . import cli_config  # noqa: E402, F401 - registers `migrator config` (it uses the helpers above)
 
 
 def main() -> None:

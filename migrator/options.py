@@ -113,6 +113,11 @@ def env_name(plugin: str, key: str) -> str:
     return f"MIGRATOR_{plugin}_{key}".upper().replace("-", "_").replace(".", "_")
 
 
+def env_names(plugin: str, option: Option) -> list[str]:
+    """Every environment variable the option is read from, the one that wins first."""
+    return [env_name(plugin, option.name), *option.env]
+
+
 def parse_overrides(pairs: tuple[str, ...] | list[str]) -> dict[str, dict[str, Any]]:
     """`-o NAME.KEY=VALUE` and `-o NAME.ROLE.KEY=VALUE` pairs, shaped like the config file:
     {name: {key: value, role: {key: value}}}."""
@@ -188,25 +193,27 @@ def resolve(plugin: str, options: list[Option], overrides: Mapping[str, Any], co
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     for option in options:
-        value = _lookup(plugin, option, overrides, config, environ, role)
+        value, _ = lookup(plugin, option, overrides, config, environ, role)
         if value is None and option.required:
             raise option.missing(plugin)
         values[option.name] = value
     return values
 
 
-def _lookup(plugin: str, option: Option, overrides: Mapping[str, Any], config: Mapping[str, Any],
-            environ: Mapping[str, str], role: str | None) -> Any:
+def lookup(plugin: str, option: Option, overrides: Mapping[str, Any], config: Mapping[str, Any],
+           environ: Mapping[str, str], role: str | None = None) -> tuple[Any, str]:
+    """The option's value and where it came from: `-o`, `$NAME`, `config file` (with `, ROLE only` for a
+    role's own table) or `default`. A value that does not convert is a UsageError naming that origin."""
     for table, origin in _layers(overrides, role, "-o"):
         if option.name in table:
-            return option.convert(table[option.name], plugin, origin)
-    for name in (env_name(plugin, option.name), *option.env):
+            return option.convert(table[option.name], plugin, origin), origin
+    for name in env_names(plugin, option):
         if environ.get(name, "") != "":
-            return option.convert(environ[name], plugin, f"${name}")
+            return option.convert(environ[name], plugin, f"${name}"), f"${name}"
     for table, origin in _layers(config, role, "config file"):
         if option.name in table:
-            return option.convert(table[option.name], plugin, origin)
-    return option.default
+            return option.convert(table[option.name], plugin, origin), origin
+    return option.default, "default"
 
 
 def _layers(values: Mapping[str, Any], role: str | None, origin: str) -> list[tuple[Mapping[str, Any], str]]:

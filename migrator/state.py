@@ -18,6 +18,7 @@ from typing import Any
 from .api import StoredRecord
 from .checkpoints import checkpoint
 from .errors import UsageError
+from .paths import writable_file_problem
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -108,6 +109,8 @@ def _lock_fd(fd: int) -> None:
 class StateStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        if str(self.path) != ":memory:":
+            self._check_path()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
@@ -115,12 +118,27 @@ class StateStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
             self._add_columns()
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.OperationalError as exc:  # e.g. its journal files are read-only: the file is fine
+            raise UsageError(f"state store {self.path} cannot be opened: {exc}; check that it, its -wal and -shm "
+                             "files and its folder are writable, or pass --state FILE") from None
+        except sqlite3.DatabaseError as exc:  # not a database, or a damaged one
             raise UsageError(f"state store {self.path} cannot be opened: {exc}; "
                              "move it aside or pass --state FILE") from None
         except OSError as exc:
             raise UsageError(f"state store {self.path} cannot be created: {exc.strerror}") from None
         self._mutex = threading.Lock()
+
+    def _check_path(self) -> None:
+        """A path that cannot work is named with its cause: SQLite would only say "unable to open" or
+        "readonly database" (it writes a journal beside the file, so the folder must be writable too)."""
+        problem = writable_file_problem(self.path)
+        if problem is None:
+            return
+        if self.path.is_file():  # the store exists: keep what it knows
+            advice = "make it writable, or copy the file to a writable folder and pass --state with the copy"
+        else:
+            advice = "pass --state FILE with a file in a writable folder"
+        raise UsageError(f"state store {self.path} {problem}; {advice}")
 
     def _add_columns(self) -> None:
         present = {row[1] for row in self._db.execute("PRAGMA table_info(records)")}

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from migrator.errors import AuthorizationNeeded, UsageError
+from migrator.errors import AuthorizationNeeded
 from migrator.tokens import save_token
 
 from .client import FlickrClient, build_api, require_keys
@@ -23,7 +23,7 @@ def authorize(config: dict[str, Any], context: Any) -> None:
     click.echo("2. Type the code Flickr shows, then Enter:")
     verifier = sys.stdin.readline().strip()
     if not verifier:
-        raise UsageError("no code given: run `migrator auth flickr` again")
+        raise AuthorizationNeeded("no code given: access was not approved; run `migrator auth flickr` again")
     try:
         api.get_access_token(verifier)
     except Exception as exc:  # flickrapi reports a refused code as a plain FlickrError

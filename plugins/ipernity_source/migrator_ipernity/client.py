@@ -29,6 +29,9 @@ ERRORS = ErrorTable({
     LOST: Rule(Kind.TRANSIENT, "ipernity did not answer {method} ({reason}) after {attempts} tries; the service "
                                "may be down: rerun later"),  # also HTTP 429 and 5xx, with their Retry-After
 }, default=Rule(Kind.DOCUMENT, "{method}: error {code} {message}"))
+# auth.getToken's error 2 ("frob invalid or already used") is what a frob nobody approved gets
+METHOD_ERRORS = {"auth.getToken": ERRORS | {"2": Rule(Kind.AUTHORIZATION, "ipernity: access was not approved; run "
+                                                                          "`migrator auth ipernity` again")}}
 items_of = items  # the name this module gave it before migrator.answers
 
 
@@ -72,7 +75,8 @@ class IpernityClient:
         def classify(exc: Exception) -> Trouble | None:
             nonlocal malformed
             if isinstance(exc, ApiError):
-                return ERRORS.trouble(exc.code, method=method, message=exc.message, attempts=self.policy.attempts)
+                return METHOD_ERRORS.get(method, ERRORS).trouble(exc.code, method=method, message=exc.message,
+                                                                 attempts=self.policy.attempts)
             if transport_failure(exc):  # 429/5xx (with any Retry-After), resets, timeouts
                 verdict = http_trouble(exc)
                 return ERRORS.trouble(LOST, after=verdict.after if verdict else None, reason=brief(exc), method=method,

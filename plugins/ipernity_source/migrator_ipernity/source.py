@@ -65,8 +65,10 @@ class IpernitySource(Source):
                secret=True, env=("IPERNITY_AUTH_TOKEN",)),
         Option("api_url", str, API_URL, "API endpoint", env=("IPERNITY_API_URL",)),
         Option("auth_url", str, AUTH_URL, "authorization page for `migrator auth ipernity`"),
-        Option("startdoc", int, 0, "first document, 1-based in posting order (flip's -startdoc); 0: all", min=0),
-        Option("numdocs", int, 0, "how many documents from startdoc (flip's -numdocs); 0: all", min=0),
+        Option("startdoc", int, 0, "first document, 1-based in posting order (flip's -startdoc); 0: from the "
+               "first one not migrated yet", min=0),
+        Option("numdocs", int, 0, "how many documents (flip's -numdocs): from startdoc, or without it the next "
+               "ones not migrated yet, oldest first; 0: all", min=0),
         Option("comments", bool, True, "fetch comments"),
         Option("refresh", bool, False, "re-list everything: pick up edited metadata, report deleted documents"),
         Option("timeout", float, TIMEOUT, "seconds to wait for ipernity to connect or send more data, on every "
@@ -123,6 +125,8 @@ class IpernitySource(Source):
                 with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ipernity-albums") as side:
                     albums = side.submit(self._read_albums) if early else None
                     listed = self._list()
+                    if self.config["numdocs"] and not self.config["startdoc"]:
+                        listed = self._next(listed, self.config["numdocs"])
                     if albums is not None:
                         albums.result()
                     elif listed:
@@ -147,7 +151,8 @@ class IpernitySource(Source):
         return bool(self.config["refresh"] or self.context.bookmark is None)
 
     def _partial(self) -> bool:
-        return bool(self.config["startdoc"] or self.config["numdocs"])
+        """A range of positions (startdoc): the listing ignores the bookmark and does not move it."""
+        return bool(self.config["startdoc"])
 
     def _list(self) -> Spool:
         bookmark = None if (self.config["refresh"] or self._partial()) else self.context.bookmark
@@ -158,6 +163,9 @@ class IpernitySource(Source):
                                                    extra=LIST_EXTRAS):
             total = as_int(collection.get("total")) or 0
             self._announced = self._announced if self._announced is not None else total
+            if start and index == 0 and collection.get("total") is not None and start > total:
+                raise UsageError(f"ipernity.startdoc={start} is past the last document: the account has {total} "
+                                 "(positions count from 1, the oldest)")
             for raw in items:
                 position = total - index if total else None
                 index += 1
@@ -173,6 +181,22 @@ class IpernitySource(Source):
         if self.config["refresh"] and not self._partial():
             self._report_deleted(present)
         return listed
+
+    def _next(self, listed: Spool, count: int) -> Spool:
+        """numdocs without startdoc, as flip counts from the first document it has not downloaded: the oldest
+        listed ones up to the `count`-th that no sink has stored yet. Entries keep their bookmarks, so the
+        bookmark moves over them and the next run goes on after them."""
+        known, kept, new = self.context.known_ids("ipernity"), 0, 0
+        for row in reversed(listed):  # oldest first
+            if new == count:
+                break
+            kept += 1
+            new += Listed(*row).doc_id not in known
+        selected = Spool()
+        for i in range(len(listed) - kept, len(listed)):
+            selected.append(listed[i])
+        listed.close()
+        return selected
 
     def _listed(self, raw: dict[str, Any], position: int | None) -> Listed:
         doc_id = as_str(raw.get("doc_id"))

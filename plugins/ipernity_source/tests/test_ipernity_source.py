@@ -156,6 +156,34 @@ def test_startdoc_numdocs_then_rerun_completes(backup):
     backup.assert_complete()
 
 
+def test_numdocs_alone_takes_the_next_documents_not_migrated_yet(backup):
+    """flip's -numdocs without -startdoc: the next N after what is already downloaded, oldest first;
+    run after run the whole account comes, each document downloaded once."""
+    result, report = backup("-o", "ipernity.numdocs=5")
+    assert result.returncode == 0, result.stderr
+    assert sorted(backup.record(i)["position"] for i in backup.stored_ids()) == [1, 2, 3, 4, 5]
+    backup.sb.reset_counters()
+    result, report = backup("-o", "ipernity.numdocs=5")
+    assert result.returncode == 0, result.stderr
+    assert sorted(backup.record(i)["position"] for i in backup.stored_ids()) == list(range(1, 11))
+    assert report["counts"]["new"] == 5 and backup.sb.calls["doc.get"] == 5
+    result, _ = backup()
+    assert result.returncode == 0, result.stderr
+    backup.assert_complete()
+    assert max(backup.sb.downloads.values()) == 1
+
+
+def test_startdoc_past_the_last_document_is_refused_naming_the_option(backup):
+    total = len(backup.sb.account.docs)
+    result, report = backup("-o", f"ipernity.startdoc={total + 1}")
+    assert result.returncode == 2, result.stderr
+    assert f"ipernity.startdoc={total + 1} is past the last document: the account has {total}" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert backup.stored_ids() == set()
+    result, _ = backup("-o", f"ipernity.startdoc={total}")  # the last one is still a valid start
+    assert result.returncode == 0 and [backup.record(i)["position"] for i in backup.stored_ids()] == [total]
+
+
 def test_faults_and_truncated_downloads_still_give_a_complete_backup(backup):
     backup.sb.knobs.fault_rate = 0.1
     backup.sb.knobs.truncate_rate = 0.1

@@ -191,9 +191,11 @@ class Index:
                 self._check(self._db)
             except sqlite3.DatabaseError as exc:
                 self._db = None
-                if getattr(exc, "sqlite_errorcode", None) not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                busy = getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+                if not busy and os.access(self.path.parent, os.W_OK):
                     self.problem = Damaged(f"is not an index this migrator reads ({exc})")
-                # else a run is writing this backup now: read it without the index (sizes come from the records)
+                # else a run is writing this backup now, or it is on a read-only disk (SQLite cannot open its
+                # write-ahead log there): read it without the index (sizes come from the records)
         elif lstat(old) is not None:
             self._db = self._connect(":memory:")
             self._db.executescript(SCHEMA)

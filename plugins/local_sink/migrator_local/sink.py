@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from migrator import Container, Item, Option, Sink, Stored, StoredRecord
 from migrator.errors import DocumentError, ServiceStopped, UsageError
+from migrator.paths import creatable_folder_problem
 from migrator.records import dumps
 from migrator.state import RunLock
 
@@ -52,7 +53,7 @@ class FileResult:
 
 
 def path_option() -> Option:
-    return Option("path", Path, None, "the backup folder (also $MIGRATOR_LOCAL_PATH)", required=True)
+    return Option("path", Path, None, "the backup folder", required=True)
 
 
 class LocalSink(Sink):
@@ -71,8 +72,9 @@ class LocalSink(Sink):
     # -- lifecycle ------------------------------------------------------------------------------
     def open(self) -> None:
         path = Path(self.config["path"]).expanduser()
-        if path.exists() and not path.is_dir():
-            raise UsageError(f"local.path {path} exists and is not a folder")
+        problem = creatable_folder_problem(path)
+        if problem:
+            raise UsageError(f"local.path {path} {problem}: choose another folder, or fix that one")
         try:
             self._open(path)
         except OSError as exc:

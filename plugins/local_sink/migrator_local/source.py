@@ -9,6 +9,7 @@ from pathlib import Path
 from migrator import Container, Entry, Option, Source
 from migrator.errors import UsageError
 from migrator.folders import FolderFormat, Listed
+from migrator.paths import folder_problem
 
 from .fsops import Tree
 
@@ -16,12 +17,13 @@ from .fsops import Tree
 class LocalSource(Source):
     name = "local"
     description = "replays a backup folder: written by the local sink, or in a format an installed plugin reads"
-    options = [Option("path", Path, None, "the backup folder to read (also $MIGRATOR_LOCAL_PATH)", required=True)]
+    options = [Option("path", Path, None, "the backup folder to read", required=True)]
 
     def open(self) -> None:
         path = Path(self.config["path"]).expanduser()
-        if not path.is_dir():
-            raise UsageError(f"local.path {path} is not a folder")
+        problem = folder_problem(path)
+        if problem:
+            raise UsageError(f"local.path {path} {problem}: give the backup folder to read")
         self.tree = Tree(path)
         # most faithful first (the context lists them so): the first to list a document gives its record
         known = self.context.folder_formats
