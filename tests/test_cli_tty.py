@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,85 @@ def test_a_pipe_gets_a_line_per_document_and_no_live_line(cli, args):
     news = [line.split()[1] for line in result.stderr.splitlines() if line.startswith("new ")]
     assert sorted(news) == [f"mem:{i}" for i in range(1, 6)]  # each routine document once
     assert "skipped  mem:6 'doc 6' → folder: audio is not accepted here" in result.stderr
+
+
+class Terminal:
+    """`migrator ARGS` as the foreground job of a pseudo-terminal: bytes typed into it reach the command as
+    from a keyboard (Ctrl-C is the terminal's own interrupt, sent to the whole foreground job)."""
+
+    def __init__(self, cli, *args: str, env: dict[str, str] | None = None) -> None:
+        import fcntl
+        import termios
+        import threading
+
+        def take_terminal() -> None:  # a session of its own, with the pty as its controlling terminal
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        self.master, slave = os.openpty()
+        self.proc = subprocess.Popen([sys.executable, "-m", "migrator", *args], stdin=slave, stdout=slave,
+                                     stderr=slave, env=cli.env(env), cwd=cli.home, preexec_fn=take_terminal)
+        os.close(slave)
+        self.chunks: list[bytes] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:  # EIO: the command ended and closed the terminal
+                return
+            if not chunk:
+                return
+            self.chunks.append(chunk)
+
+    @property
+    def text(self) -> str:
+        return b"".join(self.chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+
+    def wait_for(self, what: str, also: Callable[[], bool] = lambda: True) -> None:
+        import time
+
+        deadline = time.monotonic() + 120
+        while what not in self.text or not also():
+            assert self.proc.poll() is None, f"ended before {what!r}: {self.text}"
+            assert time.monotonic() < deadline, f"no {what!r}: {self.text}"
+            time.sleep(0.02)
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def finish(self) -> int:
+        try:
+            code = self.proc.wait(timeout=120)
+            self._reader.join(30)
+            return code
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            os.close(self.master)
+
+
+def test_ctrl_c_twice_on_a_terminal_stops_at_once_and_the_rerun_resumes(cli, home):
+    """Ctrl-C typed on the terminal: the first lets the document in progress finish (it hangs), and says so;
+    the second stops at once with 130, no traceback, no half-written file; the same command resumes."""
+    docs = [{"id": str(i), "media": "photo", "title": f"doc {i}", "updated_at": "2020-01-01T00:00:00Z",
+             "content": f"bytes {i} " * 40} for i in range(1, 11)]
+    data = write_json(home / "docs.json", {"documents": docs, "containers": []})
+    backup, state, log = home / "backup", home / "state.sqlite3", home / "events.log"
+    plugins = {"MIGRATOR_LOAD_PLUGINS": "memtest,local"}
+    args = ["run", "jsonfile", "local", "-o", f"jsonfile.file={data}", "-o", f"local.path={backup}",
+            "--state", str(state), "--jobs", "1"]
+    term = Terminal(cli, *args, "-o", "jsonfile.stall_ids=3", env={**plugins, "MEMTEST_EVENTS": str(log)})
+    term.wait_for("[", also=lambda: log.exists() and "stalled mem:3" in log.read_text())
+    term.type(b"\x03")
+    term.wait_for("finishing the documents in progress")
+    term.type(b"\x03")
+    code = term.finish()
+    assert code == 130, term.text
+    assert "interrupted: progress is saved; run the same command again to resume" in term.text
+    assert "Traceback" not in term.text and not list(backup.rglob("*.part"))
+    again = cli(*args, env=plugins)
+    assert again.returncode == 0, again.stderr
+    assert "local: 8 new, 2 unchanged" in again.stderr + again.stdout  # documents 1 and 2 were done
