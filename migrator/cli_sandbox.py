@@ -82,6 +82,24 @@ class SandboxGroup(click.Group):
     """Expected failures of any `migrator sandbox` command (a plugin's too) end in one line, not a
     traceback."""
 
+    _plugins_added = False
+
+    def _ensure_plugins(self) -> None:
+        """Plugins' commands (hook `register_sandbox_commands`), added the first time a command is looked up."""
+        from .cli import registry
+
+        if not self._plugins_added:
+            self._plugins_added = True
+            registry().pm.hook.register_sandbox_commands(group=self)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._ensure_plugins()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._ensure_plugins()
+        return super().list_commands(ctx)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -106,16 +124,6 @@ def sandbox(ctx: click.Context, sandbox_dir: Path | None) -> None:
     migrator sandbox reset                        start over
     """
     ctx.obj = chosen_folder(sandbox_dir)
-    _register_plugin_commands(ctx)
-
-
-def _register_plugin_commands(ctx: click.Context) -> None:
-    from .cli import registry
-
-    group = ctx.command
-    if isinstance(group, click.Group) and not getattr(group, "_plugins_added", False):
-        registry().pm.hook.register_sandbox_commands(group=group)
-        group._plugins_added = True  # type: ignore[attr-defined]
 
 
 @sandbox.command()

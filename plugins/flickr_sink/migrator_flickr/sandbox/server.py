@@ -827,6 +827,8 @@ class FlickrSandbox:
                 self._journaled = number
         for photo in self.account.photos.values():  # monotonic clocks restart with the process
             photo.visible_at = 0.0
+            if photo.path and self.storage_dir:  # the folder may have moved since
+                photo.path = str(Path(self.storage_dir) / Path(photo.path).name)
         for ticket in self.account.tickets.values():
             ticket.created = ticket.ready_at = 0.0
         self.account.keep_retired_files = True
