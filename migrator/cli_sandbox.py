@@ -43,7 +43,7 @@ def using(sandbox_dir: Path | None) -> Iterator[Path]:
         raise UsageError(f"{root} is not a sandbox folder (it has files, and no {MARKER} marker): give a new "
                          "or empty folder to --sandbox-dir")
     try:
-        root.mkdir(parents=True, exist_ok=True)
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)  # it holds the emulators' tokens
         (root / MARKER).touch()
     except OSError as exc:
         raise UsageError(f"cannot use {root} as the sandbox folder: {exc.strerror or exc}") from None

@@ -114,8 +114,8 @@ def test_no_secret_in_output_report_backup_state_or_config(cli, home):
                      env=ENV, timeout=TIMEOUT)
         assert result.returncode == 0, result.stderr
         ipernity_sigs, flickr_sigs = set(ip.signatures_seen), fl.signatures
-    token_files = {token_path("ipernity", config, endpoint=ip.api_url, key=ip.api_key),
-                   token_path("flickr", config, endpoint=fl.rest_url, key=fl.api_key)}
+        token_files = {token_path("ipernity", config, endpoint=ip.api_url, key=ip.api_key),
+                       token_path("flickr", config, endpoint=fl.rest_url, key=fl.api_key)}
     tokens = {path.name.split("-")[0]: json.loads(path.read_text("utf-8")) for path in token_files}
     secrets = {**keys, "ipernity auth token": tokens["ipernity"]["token"],
                "flickr oauth token": tokens["flickr"]["oauth_token"],
