@@ -71,7 +71,9 @@ def token_folder(root: Path, registered: Registered, role: str) -> Path:
 
 def where_line(root: Path, state_path: Path, places: list[str], dry_run: bool) -> str:
     """The end of a `--sandbox` run: where to look, and how to go on or start over."""
-    results = "" if dry_run or not places else f"results in {', '.join(places)} "
+    if dry_run:
+        return f"sandbox folder {root}: the dry run stored nothing there; `migrator sandbox show` shows it"
+    results = f"results in {', '.join(places)} " if places else ""
     return (f"sandbox run: {results}(state in {state_path})\n"
             f"sandbox folder {root} is kept: the same command resumes or updates; "
             "`migrator sandbox show` shows it, `migrator sandbox reset` starts over")

@@ -77,6 +77,10 @@ def test_a_killed_sandbox_run_resumes_without_uploading_or_downloading_twice(cli
 
 
 def test_reset_starts_over_and_the_folder_is_printed(cli, env, folder, home):
+    dry = cli("run", "ipernity", "local", "--sandbox", "--dry-run", env=env, timeout=TIMEOUT)
+    assert dry.returncode == 0, dry.stderr
+    assert f"sandbox folder {folder}: the dry run stored nothing" in dry.stdout and "results in" not in dry.stdout
+    assert not (folder / "state.sqlite3").exists() and not (folder / "local-sink" / "backup").exists()
     result = cli("run", "ipernity", "local", "--sandbox", "--limit", "3", env=env, timeout=TIMEOUT)
     assert result.returncode == 0, result.stderr
     assert f"sandbox folder {folder} is kept" in result.stdout
