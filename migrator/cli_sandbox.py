@@ -59,9 +59,11 @@ def using(sandbox_dir: Path | None) -> Iterator[Path]:
 def start_sandbox(stack: contextlib.ExitStack, registered: Registered, role: str, root: Path) -> dict[str, Any]:
     """Start the plugin's emulator in its folder of `root` (if it has one); its option values."""
     folder = plugin_folder(root, registered.name, role)
-    folder.mkdir(parents=True, exist_ok=True)
     manager = registered.cls.sandbox(folder)
-    return {} if manager is None else dict(stack.enter_context(manager))
+    if manager is None:
+        return {}
+    folder.mkdir(parents=True, exist_ok=True)
+    return dict(stack.enter_context(manager))
 
 
 def token_folder(root: Path, registered: Registered, role: str) -> Path:
