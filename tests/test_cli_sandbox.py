@@ -214,3 +214,14 @@ def test_a_change_to_an_unknown_document_says_how_to_find_one(cli, env):
     assert result.returncode == 2
     assert "no document 999" in result.stderr and "migrator sandbox ipernity list" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_changes_and_resets_wait_for_no_run(cli, env, folder):
+    from migrator.cli_sandbox import using
+
+    with using(folder):  # as a `--sandbox` run holds it
+        for args in (["ipernity", "add"], ["reset"]):
+            result = cli("sandbox", *args, env=env)
+            assert result.returncode == 2, result.stderr
+            assert f"another migrator run is using the sandbox folder {folder}" in result.stderr
+    assert folder.exists()
