@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from .errors import UsageError
+
 ENV_CACHE = "MIGRATOR_CACHE_DIR"
 STATE_FILE = "state.sqlite3"
 
@@ -67,3 +69,9 @@ def on_kept_port(folder: Path, start: Callable[[int], S]) -> S:
         folder.mkdir(parents=True, exist_ok=True)
         kept.write_text(str(server.port), "ascii")
     return server
+
+
+def unreadable(what: str, folder: Path, exc: Exception) -> UsageError:
+    """The error for an emulator whose saved data cannot be read (damaged, or from another version)."""
+    return UsageError(f"the sandbox's saved {what} in {folder} cannot be read ({type(exc).__name__}: {exc}); "
+                      "`migrator sandbox reset` starts over from fresh accounts")

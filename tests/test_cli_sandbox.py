@@ -225,3 +225,13 @@ def test_changes_and_resets_wait_for_no_run(cli, env, folder):
             assert result.returncode == 2, result.stderr
             assert f"another migrator run is using the sandbox folder {folder}" in result.stderr
     assert folder.exists()
+
+
+def test_a_damaged_emulator_save_points_to_reset(cli, env, folder):
+    assert cli("run", "ipernity", "local", "--sandbox", "--limit", "1", env=env, timeout=TIMEOUT).returncode == 0
+    (folder / "ipernity-source" / "ipernity.sandbox").write_bytes(b"not what the emulator wrote")
+    for args in (["run", "ipernity", "local", "--sandbox"], ["sandbox", "ipernity", "list"]):
+        result = cli(*args, env=env, timeout=TIMEOUT)
+        assert result.returncode == 2, result.stderr
+        assert "cannot be read" in result.stderr and "`migrator sandbox reset` starts over" in result.stderr
+        assert "Traceback" not in result.stderr

@@ -10,7 +10,7 @@ import click
 
 from migrator.cli_sandbox import locked
 from migrator.errors import UsageError
-from migrator.sandboxes import plugin_folder
+from migrator.sandboxes import plugin_folder, unreadable
 
 from .source import SANDBOX_FILE
 
@@ -26,7 +26,10 @@ def load(root: Path) -> Any:
     """The emulator's saved account (a fresh one the first time), not serving: each change is saved at once."""
     from .sandbox import IpernitySandbox
 
-    return IpernitySandbox(seed=0, save_file=folder(root) / SANDBOX_FILE)
+    try:
+        return IpernitySandbox(seed=0, save_file=folder(root) / SANDBOX_FILE)
+    except Exception as exc:  # a damaged save, or one from another version of the emulator
+        raise unreadable("ipernity account", folder(root), exc) from None
 
 
 def summary(workdir: Path) -> list[str]:
@@ -34,7 +37,10 @@ def summary(workdir: Path) -> list[str]:
         return ["not started yet"]
     from .sandbox import IpernitySandbox
 
-    account = IpernitySandbox(seed=0, save_file=workdir / SANDBOX_FILE).account
+    try:
+        account = IpernitySandbox(seed=0, save_file=workdir / SANDBOX_FILE).account
+    except Exception as exc:  # a damaged save, or one from another version of the emulator
+        raise unreadable("ipernity account", workdir, exc) from None
     kinds = ", ".join(f"{sum(d.media == m for d in account.docs)} {m}" for m in MEDIA)
     return [f"account {account.user.username}: {len(account.docs)} documents ({kinds}), {len(account.albums)} albums",
             "change it: `migrator sandbox ipernity --help`"]
