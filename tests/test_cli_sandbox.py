@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -74,6 +78,26 @@ def test_a_killed_sandbox_run_resumes_without_uploading_or_downloading_twice(cli
     # the documents recorded done were not fetched again (one stored but not yet recorded may be found unchanged)
     assert sum(report["per_sink"]["local"].values()) == 150 - backed_up
     assert done(cli, folder, env, "local") == 150
+
+
+def test_ctrl_c_then_the_same_command_resumes(cli, env, folder, home):
+    proc = subprocess.Popen([sys.executable, "-m", "migrator", "run", "ipernity", "local", "flickr", "--sandbox"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli.env(env),
+                            cwd=home)
+    journal = folder / "flickr-sink" / "flickr.sandbox.journal"
+    while proc.poll() is None and not (journal.exists() and journal.stat().st_size):  # uploads have begun
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 130, err
+    assert "run the same command again to resume" in err and f"sandbox folder {folder} is kept" in out
+    assert 0 < len(flickr_photos(folder)) < 137
+
+    report = report_of(cli, env, home / "report.json", "local", "flickr")
+    assert report["counts"]["new"] < 150
+    photos = flickr_photos(folder)
+    assert len(photos) == 137 and len({t for tags in photos.values() for t in tags
+                                       if t.startswith("migrator:ipernity=")}) == 137
 
 
 def test_reset_starts_over_and_the_folder_is_printed(cli, env, folder, home):
