@@ -199,8 +199,18 @@ class _Plugin:
 
     @classmethod
     def sandbox(cls, workdir: Path) -> contextlib.AbstractContextManager[dict[str, Any]] | None:
-        """A context that starts this service's emulator and yields option values pointing at it."""
+        """A context that starts this service's emulator and yields option values pointing at it.
+
+        `workdir` is kept from one `--sandbox` run to the next (until `migrator sandbox reset`): the emulator
+        keeps its service's data there, saving every change before answering it, so that a run killed at
+        any moment resumes. It is also this instance's `context.config_dir`: tokens for the emulator live
+        there, never beside the real ones."""
         return None
+
+    @classmethod
+    def sandbox_summary(cls, workdir: Path) -> list[str]:
+        """What `migrator sandbox show` says of this plugin's emulated service in `workdir` (a few lines)."""
+        return []
 
     @classmethod
     def authorize(cls, config: dict[str, Any], context: Context) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from . import __version__
+from . import __version__, cli_sandbox
 from . import options as opts
 from .api import Sink, Source
 from .errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MigratorError, UsageError
@@ -25,6 +25,7 @@ from .interrupts import Interrupts, only_note
 from .progress import Progress, plural
 from .registry import Registered, Registry, build, load
 from .run import Report, Runner, RunOptions, describe
+from .sandboxes import STATE_FILE
 from .state import RunLock, StateStore, default_path
 from .tokens import config_dir
 
@@ -124,7 +125,9 @@ def cli() -> None:
               help="Append the per-document lines, warnings and errors to FILE, timestamped (the terminal then "
                    "shows only what needs your eye).")
 @click.option("--sandbox", is_flag=True,
-              help="Run against the plugins' built-in service emulators on 127.0.0.1 (no account needed).")
+              help="Run against the plugins' built-in service emulators on 127.0.0.1 (no account needed); they, "
+                   "the backup and the state are kept between runs, so the same command resumes.")
+@cli_sandbox.sandbox_dir_option
 @click.option("-q", "--quiet", is_flag=True, help="Only print errors (for cron).")
 @click.option("-v", "--verbose", count=True,
               help="-v: a line per document saying what each sink did (paths, ids), retries, libraries' warnings, "
@@ -132,7 +135,7 @@ def cli() -> None:
 @expected_errors
 def run(source: str, sinks: tuple[str, ...], overrides: tuple[str, ...], config_file: Path | None,
         state_file: Path | None, dry_run: bool, limit: int | None, jobs: int | None, report_file: Path | None,
-        log_file: Path | None, sandbox: bool, quiet: bool, verbose: int) -> None:
+        log_file: Path | None, sandbox: bool, sandbox_dir: Path | None, quiet: bool, verbose: int) -> None:
     """Migrate every document and album of SOURCE through each SINK in order.
 
     `local` and `flickr` are both a source and a sink: the position decides which.
@@ -148,7 +151,8 @@ def run(source: str, sinks: tuple[str, ...], overrides: tuple[str, ...], config_
         _logging(verbose, quiet, progress)
         with Interrupts() as interrupts:
             _run(source, sinks, overrides, config_file, state_file,
-                 RunOptions(dry_run=dry_run, limit=limit, jobs=jobs), report_file, sandbox, progress, interrupts)
+                 RunOptions(dry_run=dry_run, limit=limit, jobs=jobs), report_file, sandbox or sandbox_dir is not None,
+                 progress, interrupts, sandbox_dir)
 
 
 def check_writable(path: Path, what: str) -> None:
@@ -179,22 +183,24 @@ def _open_log(path: Path) -> Any:
 
 def _run(source: str, sinks: tuple[str, ...], overrides: tuple[str, ...], config_file: Path | None,
          state_file: Path | None, options: RunOptions, report_file: Path | None, sandbox: bool,
-         progress: Progress, interrupts: Interrupts) -> None:
+         progress: Progress, interrupts: Interrupts, sandbox_dir: Path | None = None) -> None:
     dry_run = options.dry_run
     reg = registry()
     chosen = [(reg.source(source), "source")] + [(reg.sink(name), "sink") for name in sinks]
     config = _config(reg, config_file)
     cli_values = _cli_values(reg, overrides)
     with contextlib.ExitStack() as stack:
-        workdir = Path(tempfile.mkdtemp(prefix="migrator-sandbox-")) if sandbox else None
+        workdir = stack.enter_context(cli_sandbox.using(sandbox_dir)) if sandbox else None
         instances = []
         for registered, role in chosen:
             values = dict(cli_values.get(registered.name, {}))
+            tokens = None
             if workdir is not None:
-                values = {**_start_sandbox(stack, registered, role, workdir), **values}
+                values = {**cli_sandbox.start_sandbox(stack, registered, role, workdir), **values}
+                tokens = cli_sandbox.token_folder(workdir, registered, role)
             instances.append(_instantiate(registered, role, values, config, progress, workdir, dry_run,
-                                          reg.folder_formats))
-        state_path = state_file or (workdir / "state.sqlite3" if workdir else default_path())
+                                          reg.folder_formats, tokens))
+        state_path = state_file or (workdir / STATE_FILE if workdir else default_path())
         store = _open_state(state_path, dry_run)
         stack.callback(store.close)
         if not dry_run:
@@ -222,7 +228,11 @@ def _run(source: str, sinks: tuple[str, ...], overrides: tuple[str, ...], config
         if report_file:
             _write_report(report_file, data)
         reg.pm.hook.run_finished(report=data)
-    _conclude(report, progress, report_file, Places(workdir, state_path, dry_run, instances))
+    where = None
+    if workdir is not None:
+        places = [place for i in instances[1:] if (place := i.location())]
+        where = cli_sandbox.where_line(workdir, state_path, places, dry_run)
+    _conclude(report, progress, report_file, where)
 
 
 class Ending:
@@ -288,18 +298,11 @@ def _flush() -> None:
             stream.flush()
 
 
-def _start_sandbox(stack: contextlib.ExitStack, registered: Registered, role: str, workdir: Path) -> dict:
-    manager = registered.cls.sandbox(workdir / f"{registered.name}-{role}")
-    if manager is None:
-        return {}
-    (workdir / f"{registered.name}-{role}").mkdir(parents=True, exist_ok=True)
-    return dict(stack.enter_context(manager))
-
-
 def _instantiate(registered: Registered, role: str, values: dict[str, Any], config: dict[str, Any],
                  progress: Progress, workdir: Path | None, dry_run: bool,
-                 folder_formats: list[type]) -> Source | Sink:
-    return build(registered.cls, role, values, config.get(registered.name, {}), config_dir=config_dir(),
+                 folder_formats: list[type], tokens: Path | None = None) -> Source | Sink:
+    """`tokens`: where the plugin keeps its tokens, if not in the config folder (a sandbox's own folder)."""
+    return build(registered.cls, role, values, config.get(registered.name, {}), config_dir=tokens or config_dir(),
                  workdir=workdir or Path(tempfile.gettempdir()), dry_run=dry_run, progress=progress,
                  folder_formats=folder_formats)
 
@@ -331,29 +334,14 @@ def _write_report(path: Path, data: dict[str, Any]) -> None:
         click.echo(f"warning: cannot write the report {path}: {exc.strerror}", err=True)
 
 
-class Places:
-    """Where a run's results and state are, for the line that ends a `--sandbox` run."""
-
-    def __init__(self, workdir: Path | None, state: Path, dry_run: bool, instances: list) -> None:
-        self.workdir, self.state, self.dry_run, self.instances = workdir, state, dry_run, instances
-
-    def line(self) -> str | None:
-        if self.workdir is None:
-            return None
-        if self.dry_run:
-            return "sandbox dry run: nothing was written"
-        places = [place for i in self.instances[1:] if (place := i.location())]
-        state = self.workdir if self.state.parent == self.workdir else self.state  # the folder holds it, or --state
-        return f"sandbox run: results in {', '.join(places) or self.workdir} (state in {state})"
-
-
-def _conclude(report: Report, progress: Progress, report_file: Path | None, places: Places) -> None:
-    _tell(report, progress, report_file, places)
+def _conclude(report: Report, progress: Progress, report_file: Path | None, where: str | None) -> None:
+    _tell(report, progress, report_file, where)
     sys.exit(report.exit_code)
 
 
-def _tell(report: Report, progress: Progress, report_file: Path | None = None, places: Places | None = None) -> None:
-    """How the run ended, on stderr, and the summary (on stdout; --log-file gets it too)."""
+def _tell(report: Report, progress: Progress, report_file: Path | None = None, where: str | None = None) -> None:
+    """How the run ended, on stderr, and the summary (on stdout; --log-file gets it too); for a --sandbox
+    run, `where` its world is kept."""
     code = report.exit_code
     saved = "nothing was written (a dry run)" if report.dry_run else "progress is saved"
     if report.stopped == "interrupted":
@@ -365,8 +353,7 @@ def _tell(report: Report, progress: Progress, report_file: Path | None = None, p
         _say(f"stopped: {report.stopped}\n{remaining}; {saved}{again}", progress, err=True)
     if not progress.quiet or code != EXIT_OK:
         _say(report.summary_line(str(report_file) if report_file else None), progress, err=progress.quiet)
-    where = places.line() if places is not None and not progress.quiet else None
-    if where:
+    if where is not None and not progress.quiet:
         _say(where, progress)
     if report.failed and code != EXIT_OK and not report.stopped and not report.error:
         _say(f"{len(report.failed)} failed: see the errors above or `migrator status`; "
@@ -476,23 +463,39 @@ def _traits(option: dict[str, Any]) -> str:
 @cli.command()
 @click.argument("plugin")
 @config_options
+@click.option("--sandbox", is_flag=True,
+              help="Go through the flow against the plugin's service emulator (the one `run --sandbox` uses; for a "
+                   "source and sink, the sink's); the token is kept in the sandbox folder, never beside yours.")
+@cli_sandbox.sandbox_dir_option
 @click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors.")
 @expected_errors
-def auth(plugin: str, overrides: tuple[str, ...], config_file: Path | None, verbose: bool) -> None:
-    """Authorize migrator with PLUGIN's service (interactive: follow the printed steps)."""
+def auth(plugin: str, overrides: tuple[str, ...], config_file: Path | None, sandbox: bool, sandbox_dir: Path | None,
+         verbose: bool) -> None:
+    """Authorize migrator with PLUGIN's service (interactive: follow the printed steps).
+
+    The token is saved for the service's address and API key, so tokens for other addresses (a sandbox, a
+    test server) never replace it."""
     _logging(verbose, False)
     reg = registry()
+    sandbox = sandbox or sandbox_dir is not None
     candidates = [r for r in (reg.sources.get(plugin), reg.sinks.get(plugin)) if r is not None]
-    usable = [r for r in candidates if _has_authorize(r.cls)]
+    usable = [r for r in (candidates[::-1] if sandbox else candidates) if _has_authorize(r.cls)]
     if not usable:
         names = sorted({r.name for r in reg.all() if _has_authorize(r.cls)})
         raise UsageError(f"{plugin!r} has no authorization step (plugins that have one: {', '.join(names) or 'none'})")
     registered = usable[0]
     config = _config(reg, config_file)
-    cli_values = _cli_values(reg, overrides)
-    instance = build(registered.cls, registered.kind, cli_values.get(plugin, {}), config.get(plugin, {}),
-                     config_dir=config_dir(), workdir=Path.cwd())
-    registered.cls.authorize(instance.config, instance.context)
+    values = dict(_cli_values(reg, overrides).get(plugin, {}))
+    with contextlib.ExitStack() as stack:
+        tokens = config_dir()
+        if sandbox:
+            root = stack.enter_context(cli_sandbox.using(sandbox_dir))
+            values = {**cli_sandbox.start_sandbox(stack, registered, registered.kind, root), **values}
+            tokens = cli_sandbox.token_folder(root, registered, registered.kind)
+            click.echo(f"sandbox: the emulator serves the address below while this command waits ({root})")
+        instance = build(registered.cls, registered.kind, values, config.get(plugin, {}), config_dir=tokens,
+                         workdir=Path.cwd())
+        registered.cls.authorize(instance.config, instance.context)
 
 
 def _has_authorize(cls: type) -> bool:
@@ -500,6 +503,10 @@ def _has_authorize(cls: type) -> bool:
     from .api import _Plugin
 
     return cls.authorize.__func__ is not _Plugin.authorize.__func__
+
+
+# -- sandbox: look at, change, reset what --sandbox runs keep ---------------------------------------
+cli.add_command(cli_sandbox.sandbox)
 
 
 # -- status ---------------------------------------------------------------------------------------
@@ -561,10 +568,11 @@ def _outcome(run_row: dict[str, Any], running: int | None) -> str:
 
 
 def sandbox_state_path() -> Path:
-    """PLACEHOLDER until the sandbox keeps its state in one known folder (helper `sbx` decides where):
-    the state file of the `--sandbox` runs, which `status` points to when the user has no state of their own."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "migrator" / "sandbox" / "state.sqlite3"
+    """The state file of the `--sandbox` runs (in the kept sandbox folder), which `status` points to when
+    the user has no state of their own."""
+    from .sandboxes import STATE_FILE, default_folder
+
+    return default_folder() / STATE_FILE
 
 
 def _run_details(summary: dict[str, Any]) -> str:

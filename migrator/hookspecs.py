@@ -38,6 +38,12 @@ def register_commands(cli: click.Group) -> None:
 
 
 @hookspec
+def register_sandbox_commands(group: click.Group) -> None:
+    """Add click commands under `migrator sandbox` that change a plugin's emulated service between runs (e.g.
+    `migrator sandbox ipernity edit ...`); `migrator.cli_sandbox.locked` hands them the sandbox folder."""
+
+
+@hookspec
 def document_migrated(document: Document, sink: str, outcome: Stored) -> None:
     """A sink confirmed it stored (or already had) a document; `outcome.status` is the one the run counts."""
 

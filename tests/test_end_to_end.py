@@ -135,11 +135,13 @@ def test_ipernity_into_a_flip_backup_downloads_only_what_flip_lacked(cli, home):
 
 # -- → flickr -------------------------------------------------------------------------------------------
 def test_ipernity_local_flickr_sandbox_flag(cli, home):
-    """The main job on a fresh machine: both emulators, a temporary backup, nothing real touched."""
+    """The main job on a fresh machine: both emulators, the backup and the state in the user cache folder's
+    sandbox, nothing real touched."""
     result = cli("run", "ipernity", "local", "flickr", "--sandbox", env=ALL, timeout=600)
     assert result.returncode == 0, result.stderr
-    workdir = Path(re.search(r"state in (\S+)\)", result.stdout).group(1))
-    assert workdir.name.startswith("migrator-sandbox-")
+    workdir = Path(re.search(r"sandbox folder (\S+) is kept", result.stdout).group(1))
+    assert workdir == home / "xdg_cache_home" / "migrator" / "sandbox"
+    assert f"state in {workdir / 'state.sqlite3'})" in result.stdout
     state = json.loads((workdir / "flickr-sink" / "flickr-sandbox-state.json").read_text("utf-8"))
     account = build_account(0)
     assert_on_flickr(account, state)

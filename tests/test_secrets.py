@@ -5,6 +5,7 @@ any file of the backup, the state store or the config folder beside the tokens. 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -24,7 +25,7 @@ from migrator_flickr.sandbox import FlickrSandbox  # noqa: E402
 from migrator_flickr.sandbox.model import Account as FlickrAccount  # noqa: E402
 from migrator_ipernity.sandbox import IpernitySandbox, build_account  # noqa: E402
 
-from migrator.tokens import load_token  # noqa: E402
+from migrator.tokens import token_path  # noqa: E402
 
 ENV = {"MIGRATOR_LOAD_PLUGINS": "ipernity,local,flickr"}
 YEAR_2000 = 946684800
@@ -113,7 +114,9 @@ def test_no_secret_in_output_report_backup_state_or_config(cli, home):
                      env=ENV, timeout=TIMEOUT)
         assert result.returncode == 0, result.stderr
         ipernity_sigs, flickr_sigs = set(ip.signatures_seen), fl.signatures
-    tokens = {"ipernity": load_token("ipernity", config), "flickr": load_token("flickr", config)}
+        token_files = {token_path("ipernity", config, endpoint=ip.api_url, key=ip.api_key),
+                       token_path("flickr", config, endpoint=fl.rest_url, key=fl.api_key)}
+    tokens = {path.name.split("-")[0]: json.loads(path.read_text("utf-8")) for path in token_files}
     secrets = {**keys, "ipernity auth token": tokens["ipernity"]["token"],
                "flickr oauth token": tokens["flickr"]["oauth_token"],
                "flickr oauth token secret": tokens["flickr"]["oauth_token_secret"]}
@@ -121,11 +124,10 @@ def test_no_secret_in_output_report_backup_state_or_config(cli, home):
     secrets.update({f"flickr oauth_signature {s}": s for s in flickr_sigs})
     assert ipernity_sigs and flickr_sigs, "the sandboxes saw the run's signatures"
 
-    token_files = {config / "tokens" / "ipernity.json", config / "tokens" / "flickr.json"}
     blobs = [("stdout", result.stdout.encode()), ("stderr", result.stderr.encode()), ("report", report.read_bytes()),
              *files_under(backup), *state_dump(state), *files_under(config, skip=token_files)]
     assert leaks(secrets, iter(blobs)) == []
     assert len(blobs) > 30  # the scan really read the backup
     for path in token_files:
         assert path.stat().st_mode & 0o777 == 0o600, path
-    assert sorted(p.name for p in (config / "tokens").iterdir()) == ["flickr.json", "ipernity.json"]
+    assert sorted(p.name for p in (config / "tokens").iterdir()) == sorted(p.name for p in token_files)

@@ -10,7 +10,7 @@ import click
 from migrator.errors import AuthorizationNeeded
 from migrator.tokens import save_token
 
-from .client import FlickrClient, build_api, require_keys
+from .client import FlickrClient, build_api, require_keys, token_place
 
 
 def authorize(config: dict[str, Any], context: Any) -> None:
@@ -35,5 +35,6 @@ def authorize(config: dict[str, Any], context: Any) -> None:
     client = FlickrClient(build_api(config["api_key"], config["api_secret"], config["rest_url"],
                                     config["upload_url"], config["oauth_url"], token), rate=0)
     client.call("flickr.test.login")
-    path = save_token("flickr", saved, context.config_dir)
+    place = token_place(config)
+    path = save_token("flickr", saved, context.config_dir, endpoint=place["endpoint"], key=place["key"])
     click.echo(f"Authorized as {token.username}; token saved in {path} (readable only by you).")

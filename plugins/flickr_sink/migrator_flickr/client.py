@@ -244,7 +244,7 @@ def access_token(config: dict[str, Any], config_dir: Any, perms: str) -> FlickrA
         if not (token and secret):
             raise UsageError("flickr.oauth_token and flickr.oauth_token_secret go together: set both")
     else:
-        saved = load_token("flickr", config_dir) or {}
+        saved = load_token("flickr", config_dir, **token_place(config)) or {}
         token, secret = saved.get("oauth_token"), saved.get("oauth_token_secret")
     if not token or not secret:
         raise AuthorizationNeeded(f"Flickr: no authorization token yet: {AUTH_HINT}")
@@ -254,6 +254,12 @@ def access_token(config: dict[str, Any], config_dir: Any, perms: str) -> FlickrA
     return FlickrAccessToken(str(token), str(secret), level if level in LEVELS else perms,
                              str(saved.get("fullname") or ""), str(saved.get("username") or ""),
                              str(saved.get("user_nsid") or ""))
+
+
+def token_place(config: dict[str, Any]) -> dict[str, Any]:
+    """Which token file belongs to these options: the REST endpoint and API key (`migrator.tokens`); the
+    file saved before tokens were kept per endpoint still counts for Flickr itself."""
+    return {"endpoint": config["rest_url"], "key": config["api_key"], "legacy": config["rest_url"] == REST_URL}
 
 
 def request_timeout(config: dict[str, Any]) -> float:

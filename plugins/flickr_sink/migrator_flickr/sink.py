@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from migrator import Container, Document, Item, Option, Sink, Stored, StoredRecord
 from migrator.errors import AuthorizationNeeded, DocumentError, SkipDocument
 
+from . import sandboxed
 from .authorization import authorize
 from .client import AUTH_HINT, FlickrCallError, connect
 from .identity import PhotoIndex
@@ -185,22 +185,14 @@ class FlickrSink(Sink):
 
     @classmethod
     def sandbox(cls, workdir: Path) -> contextlib.AbstractContextManager[dict[str, Any]]:
-        return _sandbox(workdir)
+        return sandboxed.serve(workdir, _new_account, "write")
+
+    @classmethod
+    def sandbox_summary(cls, workdir: Path) -> list[str]:
+        return sandboxed.summary(workdir, _new_account)
 
 
-@contextlib.contextmanager
-def _sandbox(workdir: Path) -> Iterator[dict[str, Any]]:
-    from .sandbox import FlickrSandbox
+def _new_account() -> Any:
     from .sandbox.model import Account
 
-    # an account old enough that replayed posted dates are accepted
-    with FlickrSandbox(seed=0, account=Account.empty(0, "sandbox", created_at=946684800)) as sb:
-        token, secret = sb.grant_token("write")
-        yield {"api_key": sb.api_key, "api_secret": sb.api_secret, "oauth_token": token,
-               "oauth_token_secret": secret, "rest_url": sb.rest_url, "upload_url": sb.upload_url,
-               "oauth_url": sb.oauth_url, "rate": 0.0}
-        dump = Path(workdir) / "flickr-sandbox-state.json"
-        with contextlib.suppress(OSError):
-            import json
-
-            dump.write_text(json.dumps(sb.state(), indent=2, ensure_ascii=False, default=str), "utf-8")
+    return Account.empty(0, "sandbox", created_at=946684800)  # old enough that replayed posted dates are accepted

@@ -45,6 +45,7 @@ from migrator.http import RETRY_STATUSES, Download, ResponseStream, http_trouble
 from migrator.service import Page, read_pages
 
 from . import mapping as fr
+from . import sandboxed
 from .client import FlickrCallError, connect, request_timeout
 from .options import COMMENTS_OFF, SHARED_OPTIONS
 
@@ -371,15 +372,14 @@ class FlickrSource(Source):
     # -- sandbox --------------------------------------------------------------------------------
     @classmethod
     def sandbox(cls, workdir: Path) -> contextlib.AbstractContextManager[dict[str, Any]]:
-        return _sandbox()
+        return sandboxed.serve(workdir, _seeded_account, "read")
+
+    @classmethod
+    def sandbox_summary(cls, workdir: Path) -> list[str]:
+        return sandboxed.summary(workdir, _seeded_account)
 
 
-@contextlib.contextmanager
-def _sandbox() -> Iterator[dict[str, Any]]:
-    from .sandbox import FlickrSandbox, build_seeded_account
+def _seeded_account() -> Any:
+    from .sandbox import build_seeded_account
 
-    with FlickrSandbox(account=build_seeded_account(0)) as sb:
-        token, secret = sb.grant_token("read")
-        yield {"api_key": sb.api_key, "api_secret": sb.api_secret, "oauth_token": token,
-               "oauth_token_secret": secret, "rest_url": sb.rest_url, "upload_url": sb.upload_url,
-               "oauth_url": sb.oauth_url, "rate": 0}
+    return build_seeded_account(0)

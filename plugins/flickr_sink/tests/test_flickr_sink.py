@@ -17,6 +17,7 @@ from migrator_flickr.sandbox.media import make_jpeg
 from migrator_flickr.sandbox.model import Account
 
 from migrator.testing.cli import query_value
+from migrator.tokens import token_path
 
 YEAR_2000 = 946684800
 ENV = {"MIGRATOR_LOAD_PLUGINS": "memtest,flickr"}
@@ -46,7 +47,9 @@ def test_auth_flow_token_file_is_private_and_no_flickr_cache(cli, flickr, home):
     verifier = flickr.authorize(request_token, perms="write")
     out, err = proc.communicate(verifier + "\n", timeout=60)
     assert proc.returncode == 0, err
-    token_file = Path(os.environ["MIGRATOR_CONFIG_DIR"]) / "tokens" / "flickr.json"
+    token_file = token_path("flickr", Path(os.environ["MIGRATOR_CONFIG_DIR"]), endpoint=flickr.rest_url,
+                            key=flickr.api_key)  # a test server's token never takes the real one's place
+    assert not (token_file.parent / "flickr.json").exists()
     assert token_file.stat().st_mode & 0o777 == 0o600
     saved = json.loads(token_file.read_text())
     assert saved["oauth_token_secret"] not in out + err

@@ -59,7 +59,8 @@ class Mirror:
         if saved_token:  # what `migrator auth flickr` leaves behind
             save_token("flickr", {"oauth_token": self.token[0], "oauth_token_secret": self.token[1],
                                   "username": "sandbox", "user_nsid": sb.account.user.nsid,
-                                  "fullname": "", "perms": "write"}, home / "config")
+                                  "fullname": "", "perms": "write"}, home / "config",
+                       endpoint=sb.rest_url, key=sb.api_key)
         else:
             self.args += ["-o", f"flickr.oauth_token={self.token[0]}",
                           "-o", f"flickr.oauth_token_secret={self.token[1]}"]

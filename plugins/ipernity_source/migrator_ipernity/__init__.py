@@ -22,3 +22,10 @@ def register_folder_formats(register: Any) -> None:
     from .flip import FlipBackup
 
     register(FlipBackup)
+
+
+@hookimpl
+def register_sandbox_commands(group: Any) -> None:
+    from .sandbox_commands import register
+
+    register(group)

@@ -24,6 +24,7 @@ from migrator import AlbumRef, Container, Entry, Item, Option, Original, Source
 from migrator.answers import as_int, as_str, obj
 from migrator.errors import AuthorizationNeeded, DocumentError, ServiceStopped, UsageError
 from migrator.http import TIMEOUT, Connections, Download
+from migrator.sandboxes import on_kept_port, unreadable
 from migrator.spool import Spool
 from migrator.tokens import load_token, save_token
 
@@ -82,7 +83,8 @@ class IpernitySource(Source):
             raise UsageError("ipernity needs an API key and secret: set IPERNITY_API_KEY and IPERNITY_API_SECRET "
                              "(get them at https://www.ipernity.com/apps/key), or try --sandbox")
         timeout = _timeout(self.config)
-        token = self.config["auth_token"] or (load_token("ipernity", self.context.config_dir) or {}).get("token")
+        token = self.config["auth_token"] or (load_token("ipernity", self.context.config_dir,
+                                                         **token_place(self.config)) or {}).get("token")
         if not token:
             raise AuthorizationNeeded(f"ipernity: no authorization token yet: {AUTH_HINT}")
         self.client = IpernityClient(self.config["api_url"], key, secret, token, count=self.context.count_call,
@@ -296,14 +298,28 @@ class IpernitySource(Source):
         if not token:
             raise AuthorizationNeeded("ipernity gave no token: approve the request in the browser, then run "
                                       "`migrator auth ipernity` again")
+        place = token_place(config)
         path = save_token("ipernity", {"token": token, "user_id": as_str(user.get("user_id")),
-                                       "username": as_str(user.get("username"))}, context.config_dir)
+                                       "username": as_str(user.get("username"))}, context.config_dir,
+                          endpoint=place["endpoint"], key=place["key"])
         click.echo(f"Authorized as {as_str(user.get('username')) or '?'}; token saved in {path} "
                    "(readable only by you).")
 
     @classmethod
     def sandbox(cls, workdir: Path) -> contextlib.AbstractContextManager[dict[str, Any]]:
-        return _sandbox()
+        return _sandbox(workdir)
+
+    @classmethod
+    def sandbox_summary(cls, workdir: Path) -> list[str]:
+        from .sandbox_commands import summary
+
+        return summary(workdir)
+
+
+def token_place(config: dict[str, Any]) -> dict[str, Any]:
+    """Which token file belongs to these options: the API endpoint and key (`migrator.tokens`); the file
+    saved before tokens were kept per endpoint still counts for ipernity itself."""
+    return {"endpoint": config["api_url"], "key": config["api_key"], "legacy": config["api_url"] == API_URL}
 
 
 def _timeout(config: dict[str, Any]) -> float:
@@ -313,10 +329,31 @@ def _timeout(config: dict[str, Any]) -> float:
     return float(timeout)
 
 
+SANDBOX_FILE = "ipernity.sandbox"  # the emulator's saved account, in its sandbox folder
+
+
 @contextlib.contextmanager
-def _sandbox() -> Iterator[dict[str, Any]]:
+def _sandbox(workdir: Path) -> Iterator[dict[str, Any]]:
+    """The ipernity emulator, its account kept in `workdir` from run to run; the first time, the sandbox
+    owner's approval is given at once and the token saved in `workdir` (see `migrator auth ipernity
+    --sandbox` for the whole flow), so a run needs no step of its own."""
     from .sandbox import IpernitySandbox
 
-    with IpernitySandbox(seed=0) as sb:
-        yield {"api_url": sb.api_url, "auth_url": sb.auth_url, "api_key": sb.api_key,
-               "api_secret": sb.api_secret, "auth_token": sb.grant_token(perm_doc="read")}
+    try:
+        sb = on_kept_port(workdir, lambda port: IpernitySandbox(seed=0, port=port,
+                                                                save_file=workdir / SANDBOX_FILE).start())
+    except OSError:
+        raise
+    except Exception as exc:  # a damaged save, or one from another version of the emulator
+        raise unreadable("ipernity account", workdir, exc) from None
+    try:
+        values = {"api_url": sb.api_url, "auth_url": sb.auth_url, "api_key": sb.api_key, "api_secret": sb.api_secret}
+        place = token_place(values)
+        saved = load_token("ipernity", workdir, **place) or {}
+        if sb.auth_store.lookup(str(saved.get("token", "")), sb.api_key) is None:
+            user = sb.account.user
+            save_token("ipernity", {"token": sb.grant_token(perm_doc="read"), "user_id": user.user_id,
+                                    "username": user.username}, workdir, endpoint=place["endpoint"], key=place["key"])
+        yield values
+    finally:
+        sb.stop()

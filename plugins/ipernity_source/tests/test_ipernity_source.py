@@ -17,6 +17,7 @@ from migrator_ipernity.sandbox.truth import expected_album, expected_document, w
 
 from migrator.records import Document, dumps
 from migrator.testing.cli import query_value
+from migrator.tokens import token_path
 
 
 class Backup:
@@ -234,7 +235,9 @@ def test_auth_flow_through_stdin(cli, fresh_sandbox, home, plugin_site):
     assert approve.status_code == 200
     out, err = proc.communicate("\n", timeout=60)
     assert proc.returncode == 0, err
-    token_file = Path(os.environ["MIGRATOR_CONFIG_DIR"]) / "tokens" / "ipernity.json"
+    token_file = token_path("ipernity", Path(os.environ["MIGRATOR_CONFIG_DIR"]), endpoint=sb.api_url,
+                            key=sb.api_key)  # a test server's token never takes the real one's place
+    assert not (token_file.parent / "ipernity.json").exists()
     assert token_file.stat().st_mode & 0o777 == 0o600
     token = json.loads(token_file.read_text())["token"]
     assert token and token not in out + err and frob

@@ -69,6 +69,12 @@ class LocalSink(Sink):
 
         return folder()
 
+    @classmethod
+    def sandbox_summary(cls, workdir: Path) -> list[str]:
+        backup = workdir / "backup"
+        files = sum(1 for p in backup.rglob("*") if p.is_file()) if backup.is_dir() else 0
+        return [f"backup {backup}: {files} files"]
+
     # -- lifecycle ------------------------------------------------------------------------------
     def open(self) -> None:
         path = Path(self.config["path"]).expanduser()

@@ -30,6 +30,10 @@ Usage::
     ...
     sb.stop()
 
+    # an account that outlives the process (what `migrator run --sandbox` uses): every write call is
+    # journaled before it is answered, so a restart after a kill serves at least what was answered
+    FlickrSandbox(storage_dir="dir/files", save_file="dir/flickr.sandbox")
+
 URL layout (``PORT`` random unless given)::
 
     http://127.0.0.1:PORT/services/rest/                   REST (POST form or GET query)

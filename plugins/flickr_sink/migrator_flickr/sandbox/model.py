@@ -5,7 +5,9 @@ Everything here is plain Python data; the HTTP layer holds one lock around it.""
 from __future__ import annotations
 
 import calendar
+import contextlib
 import hashlib
+import os
 import random
 import re
 import time
@@ -281,6 +283,13 @@ class Account:
         self._next_set = 72_177_720_300_000_000 + self.rng.randrange(0, 90_000_000)
         self._next_ticket = 1_000 + self.rng.randrange(0, 9_000)
         self._next_comment = 72_157_000_000_000_000 + self.rng.randrange(0, 90_000_000)
+        self.keep_retired_files = False  # a sandbox that saves itself deletes them at its next start
+
+    def retire_file(self, path: str) -> None:
+        """An uploaded original no photo uses any more (replaced)."""
+        if not self.keep_retired_files:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
     # -- ids -----------------------------------------------------------------------------------
     @classmethod

@@ -3,9 +3,11 @@ authorisation page and a file host for originals and derived sizes."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
+import pickle
 import re
 import shutil
 import socket
@@ -14,7 +16,9 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -304,7 +308,12 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             with sb.lock:
                 sb._settle()
-                root = api.dispatch(call, name)
+                try:
+                    root = api.dispatch(call, name)
+                finally:
+                    if api.METHODS.get(name, (None, api.NONE))[1] >= api.WRITE:  # before the answer
+                        sb.record(("rest", name, params, token.token if token else None, call.perms, call.consumer,
+                                   call.now))
         except api.ApiError as exc:
             self._send_fail(exc.code, exc.msg, fmt, callback, exc.extra)
             return
@@ -390,12 +399,15 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             with sb.lock:
                 sb._settle()
-                if replace:
-                    if inc is None:
-                        raise api.ApiError(2, "No photo specified")
-                    root = api.do_replace(call, inc)
-                else:
-                    root = api.do_upload(call, inc, sb._settle)
+                try:
+                    if replace:
+                        if inc is None:
+                            raise api.ApiError(2, "No photo specified")
+                        root = api.do_replace(call, inc)
+                    else:
+                        root = api.do_upload(call, inc, sb._settle)
+                finally:  # before the answer
+                    sb.record(("upload", replace, fdict, inc, token.token, call.perms, call.consumer, call.now))
         except api.ApiError as exc:
             body = render.fail_xml(exc.code, exc.msg)
             if exc.extra:
@@ -440,6 +452,7 @@ class _Handler(BaseHTTPRequestHandler):
                                            "oauth_parameters_absent": "oauth_callback"}), form)
                 return
             rt = sb.oauth.new_request_token(v.consumer, cb)
+            sb.save()
             self._send(200, urlencode({"oauth_callback_confirmed": "true", "oauth_token": rt.token,
                                        "oauth_token_secret": rt.secret}), form)
             return
@@ -450,6 +463,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if not isinstance(v.token, RequestToken):
                     raise OAuthFailure(98, "Invalid auth token", "token_rejected")
                 at = sb.oauth.exchange(v.token, v.params.get("oauth_verifier"), sb.account.user.nsid)
+                sb.save()
             except OAuthFailure as exc:
                 self._send(exc.status, exc.form_body(), form)
                 return
@@ -480,10 +494,12 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command == "POST":
             if params.get("decision") == "deny":
                 sb.oauth.deny(token)
+                sb.save()
                 self._send(200, _html("Flickr sandbox: access denied",
                                       "<p id='denied'>You did not authorise the application.</p>"), page)
                 return
             verifier = sb.oauth.authorize(token, perms)
+            sb.save()
             if rt.callback != "oob":
                 sep = "&" if "?" in rt.callback else "?"
                 loc = rt.callback + sep + urlencode({"oauth_token": token, "oauth_verifier": verifier})
@@ -698,6 +714,21 @@ def _unlink(path: str | None) -> None:
             pass
 
 
+def _journal_entries(path: Path) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The journal's entries in order; one cut short by a kill (its call was never answered) ends it."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return
+    at = 0
+    while at + 4 <= len(data):
+        (size,) = struct.unpack(">I", data[at:at + 4])
+        if at + 4 + size > len(data):
+            return
+        yield pickle.loads(data[at + 4:at + 4 + size])  # noqa: S301 - written by FlickrSandbox.record
+        at += 4 + size
+
+
 def _options(values: dict[str, Any]) -> list[str]:
     return [arg for name, value in values.items() for arg in ("-o", f"flickr.{name}={value}")]
 
@@ -706,11 +737,14 @@ class FlickrSandbox:
     """A Flickr API emulator on 127.0.0.1 (see the package docstring)."""
 
     def __init__(self, seed: int = 0, account: Account | None = None, *, host: str = "127.0.0.1", port: int = 0,
-                 storage_dir: str | None = None, **knobs: Any) -> None:
+                 storage_dir: str | None = None, save_file: str | Path | None = None, **knobs: Any) -> None:
         self.seed = seed
         self.account = account if account is not None else Account.empty(seed=seed)
         self.knobs = Knobs(seed=seed, **knobs)
         self.oauth = OAuthStore(seed=seed)
+        self.save_file = Path(save_file) if save_file is not None else None
+        self._journal: Any = None
+        self._journaled = 0  # journal entries written (or replayed) since the account was new
         self.lock = threading.RLock()
         self.host = host
         self.port = port
@@ -726,6 +760,103 @@ class FlickrSandbox:
         self.file_requests: list[tuple[str, str, int]] = []  # (HTTP method, path, status) per file request
         self.lost_answers: list[tuple[str, str]] = []  # (method, how) of every answer lost on purpose
         self._stopping = threading.Event()
+        if self.save_file is not None:
+            self._restore()
+
+    # -- what survives a restart -----------------------------------------------------------------
+    # With `save_file`, the account is a snapshot (`save`) plus a journal of the write calls answered since
+    # (`record`): each is appended before its answer is sent, so a process killed at any moment restarts
+    # with at least what its clients were told. Replaying a call repeats it exactly: calls are journaled
+    # in the order the lock let them run, the id generators are part of the snapshot, and the journal keeps
+    # each call's clock. Rare changes (tokens, finished async tickets) take a whole snapshot instead.
+    @property
+    def journal_file(self) -> Path | None:
+        return self.save_file.with_name(self.save_file.name + ".journal") if self.save_file else None
+
+    def save(self) -> None:
+        """Write the whole account and the OAuth tokens atomically (a new file, then a rename), then empty
+        the journal; the snapshot names the last journal entry it holds, so a kill in between is harmless."""
+        if self.save_file is None:
+            return
+        with self.lock:
+            oauth = self.oauth
+            data = pickle.dumps({"account": self.account, "request_tokens": oauth.request_tokens,
+                                 "access_tokens": oauth.access_tokens, "rng": oauth._rng.getstate(),
+                                 "applied": self._journaled})
+            self.save_file.parent.mkdir(parents=True, exist_ok=True)
+            part = self.save_file.with_name(self.save_file.name + ".part")
+            part.write_bytes(data)  # no fsync: a rename is atomic for a killed process; power cuts are not ours
+            os.replace(part, self.save_file)
+            self._close_journal()
+            assert self.journal_file is not None
+            self.journal_file.write_bytes(b"")
+
+    def record(self, call: tuple[Any, ...]) -> None:
+        """Append an answered write call to the journal (see above)."""
+        if self.save_file is None:
+            return
+        with self.lock:
+            if self._journal is None:
+                assert self.journal_file is not None
+                self._journal = open(self.journal_file, "ab")  # noqa: SIM115 - open until the next snapshot
+            self._journaled += 1
+            entry = pickle.dumps((self._journaled, call))
+            self._journal.write(struct.pack(">I", len(entry)) + entry)
+            self._journal.flush()
+
+    def _close_journal(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+    def _restore(self) -> None:
+        """The saved account with its journal replayed, if any (the files are the sandbox's own: only `save`
+        and `record` write them). From now on the account keeps the files it stops using until the next
+        start, which deletes them: a kill between deleting a file and journaling would lose the file."""
+        assert self.save_file is not None and self.journal_file is not None
+        if self.save_file.exists():
+            with open(self.save_file, "rb") as fh:
+                saved = pickle.load(fh)  # noqa: S301 - our own file in the user's folder, see save()
+            self.account = saved["account"]
+            self.oauth.request_tokens, self.oauth.access_tokens = saved["request_tokens"], saved["access_tokens"]
+            self.oauth._rng.setstate(saved["rng"])
+            self._journaled = saved["applied"]
+        for number, call in _journal_entries(self.journal_file):
+            if number > self._journaled:
+                self._replay(call)
+                self._journaled = number
+        for photo in self.account.photos.values():  # monotonic clocks restart with the process
+            photo.visible_at = 0.0
+            if photo.path and self.storage_dir:  # the folder may have moved since
+                photo.path = str(Path(self.storage_dir) / Path(photo.path).name)
+        for ticket in self.account.tickets.values():
+            ticket.created = ticket.ready_at = 0.0
+        self.account.keep_retired_files = True
+
+    def _replay(self, entry: tuple[Any, ...]) -> None:
+        kind, *rest = entry
+        if kind == "rest":
+            name, params, token, perms, consumer, now = rest
+        else:
+            replace, params, inc, token, perms, consumer, now = rest
+        call = api.Call(account=self.account, knobs=self.knobs, params=params, base=self.base_url, perms=perms,
+                        token=self.oauth.access_tokens.get(token) if token else None, consumer=consumer,
+                        store=self.oauth, now=now)
+        with contextlib.suppress(api.ApiError):  # it failed the same way the first time
+            if kind == "rest":
+                api.dispatch(call, name)
+            elif replace and inc is not None:
+                api.do_replace(call, inc)
+            elif not replace:
+                api.do_upload(call, inc, lambda: None)
+
+    def _sweep(self) -> None:
+        """Delete the uploads no photo or ticket uses (left by a kill, or retired by a replace)."""
+        used = {p.path for p in self.account.photos.values()}
+        used |= {(t.pending or {}).get("path") for t in self.account.tickets.values()}
+        for path in Path(self.storage_dir).glob("upload-*"):
+            if str(path) not in used:
+                _unlink(str(path))
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> FlickrSandbox:
@@ -736,6 +867,11 @@ class FlickrSandbox:
             self.storage_dir = tempfile.mkdtemp(prefix="flickr-sandbox-")
         else:
             os.makedirs(self.storage_dir, exist_ok=True)
+        if self.save_file is not None:
+            with self.lock:
+                self._sweep()
+                self._settle()
+                self.save()  # the journal replayed into a new snapshot
         self._server = _HTTPServer((self.host, self.port), _Handler, self)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -756,6 +892,8 @@ class FlickrSandbox:
             self._thread.join(timeout=5)
         if self._own_storage and self.storage_dir:
             shutil.rmtree(self.storage_dir, ignore_errors=True)
+        if self.save_file is not None:
+            self.save()  # the journal folded into the snapshot: the next start replays nothing
 
     def __enter__(self) -> FlickrSandbox:
         return self.start()
@@ -823,6 +961,7 @@ class FlickrSandbox:
     def grant_token(self, perms: str = "write") -> tuple[str, str]:
         """Issue an access token directly (what a completed OAuth dance yields)."""
         at = self.oauth.grant(perms, self.account.user.nsid)
+        self.save()
         return at.token, at.secret
 
     # -- pointing migrator at it -----------------------------------------------------------------
@@ -846,11 +985,14 @@ class FlickrSandbox:
 
     def authorize(self, request_token: str, perms: str = "write") -> str:
         """The user's click on the authorise page; returns the verifier."""
-        return self.oauth.authorize(request_token, perms)
+        verifier = self.oauth.authorize(request_token, perms)
+        self.save()
+        return verifier
 
     def revoke_token(self, token: str) -> None:
         """Later calls with this token fail with 98 (invalid auth token)."""
         self.oauth.revoke(token)
+        self.save()
 
     # -- flickrapi helpers -----------------------------------------------------------------------
     def configure_flickrapi(self, flickr: Any) -> Any:
@@ -924,7 +1066,10 @@ class FlickrSandbox:
             self.lost_answers.clear()
 
     def _settle(self) -> None:
+        waiting = sum(t.complete == 0 for t in self.account.tickets.values())
         api.settle_tickets(self.account, self.knobs, _unlink)
+        if sum(t.complete == 0 for t in self.account.tickets.values()) != waiting:
+            self.save()  # photos created by finished tickets: saved before any answer tells of them
 
     # -- account ---------------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:

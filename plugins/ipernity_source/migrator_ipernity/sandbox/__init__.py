@@ -16,6 +16,8 @@ Python use::
         sb.account.doc("1234567").title       # ground truth
         sb.cli_options()                      # ["-o", "ipernity.api_url=...", ...] for `migrator run`
 
+    IpernitySandbox(save_file="dir/ipernity.sandbox")  # account edits, frobs and tokens saved as made
+
 Command line (runs in the foreground until Ctrl-C)::
 
     python -m migrator_ipernity.sandbox [--port N] [--seed N] [--host H] [--perm read]

@@ -30,6 +30,8 @@ import email.policy
 import hashlib
 import html
 import mimetypes
+import os
+import pickle
 import random
 import socket
 import struct
@@ -37,6 +39,7 @@ import threading
 import time
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -64,19 +67,27 @@ class IpernitySandbox:
     """
 
     def __init__(self, seed: int = 0, account: Account | None = None, *, host: str = "127.0.0.1",
-                 port: int = 0, callback_url: str | None = None, **knobs: Any):
+                 port: int = 0, callback_url: str | None = None, save_file: str | Path | None = None,
+                 **knobs: Any):
         self.seed = seed
-        self.account = account if account is not None else build_account(seed)
+        self.save_file = Path(save_file) if save_file is not None else None
+        saved = self._saved()
+        self.account = saved["account"] if saved else account if account is not None else build_account(seed)
         self.account.reindex()
         self.knobs = Knobs(**knobs)
         self.api_key = hashlib.md5(f"ipernity-sandbox-key:{seed}".encode()).hexdigest()
         self.api_secret = hashlib.md5(f"ipernity-sandbox-secret:{seed}".encode()).hexdigest()[:16]
         self.callback_url = callback_url
         self.auth_store = AuthStore()
+        if saved:
+            self.auth_store.frobs, self.auth_store.tokens = saved["frobs"], saved["tokens"]
+            self.auth_store._counter = saved["counter"]
         self.calls: collections.Counter[str] = collections.Counter()
         self.downloads: collections.Counter[str] = collections.Counter()
         self.lock = threading.RLock()
         self._rng = random.Random(f"ipernity-sandbox-runtime:{seed}")
+        if saved:
+            self._rng.setstate(saved["rng"])
         self._quota_used = 0
         self._quota_generation = self.knobs.quota_generation
         self._host = host
@@ -86,6 +97,29 @@ class IpernitySandbox:
         self.signatures_seen: set[str] = set()  # every api_sig received, so tests can look for leaks
         self.stalled = 0  # requests held by the ``stall`` knob so far
         self._stopping = threading.Event()  # releases stalled requests when the sandbox stops
+
+    # -- what survives a restart -------------------------------------------------------
+    def _saved(self) -> dict[str, Any] | None:
+        """What `save` wrote last (the file is the sandbox's own, written only by `save`)."""
+        if self.save_file is None or not self.save_file.exists():
+            return None
+        with open(self.save_file, "rb") as fh:
+            return pickle.load(fh)  # noqa: S301 - our own file in the user's folder, see save()
+
+    def save(self) -> None:
+        """With `save_file`: write the account, the frobs and tokens, and the id generator, whole and
+        atomically (a new file, then a rename). Every change is saved before it is answered, so a process
+        killed at any moment restarts with at least what its clients were told."""
+        if self.save_file is None:
+            return
+        with self.lock:
+            store = self.auth_store
+            data = pickle.dumps({"account": self.account, "frobs": store.frobs, "tokens": store.tokens,
+                                 "counter": store._counter, "rng": self._rng.getstate()})
+        self.save_file.parent.mkdir(parents=True, exist_ok=True)
+        part = self.save_file.with_name(self.save_file.name + ".part")
+        part.write_bytes(data)  # no fsync: the rename is atomic for a killed process; power cuts are not ours
+        os.replace(part, self.save_file)
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> IpernitySandbox:
@@ -183,7 +217,9 @@ class IpernitySandbox:
     def grant_token(self, perm_doc: str | None = "read", **perms: str | None) -> str:
         """Mint a token for the account owner (what the whole frob dance ends with)."""
         granted = self._perm_dict(perm_doc, perms)
-        return self.auth_store.issue(self.api_key, self.account.user.user_id, granted).token
+        token = self.auth_store.issue(self.api_key, self.account.user.user_id, granted).token
+        self.save()
+        return token
 
     # -- pointing migrator at it -----------------------------------------------------------
     def endpoint_options(self) -> list[str]:
@@ -205,12 +241,15 @@ class IpernitySandbox:
         if frob not in self.auth_store.frobs:
             raise KeyError(frob)
         self.auth_store.approve(frob, self.account.user.user_id, self._perm_dict(perm_doc, perms))
+        self.save()
 
     def deny(self, frob: str) -> None:
         self.auth_store.deny(frob)
+        self.save()
 
     def revoke_token(self, token: str) -> None:
         self.auth_store.revoke(token)
+        self.save()
 
     # -- counters ----------------------------------------------------------------------
     def reset_counters(self) -> None:
@@ -252,6 +291,7 @@ class IpernitySandbox:
                 doc.last_update_at = int(explicit_update)
             else:
                 doc.last_update_at = self._touch(doc.last_update_at)
+            self.save()
             return doc
 
     def _normalise_tags(self, tags: Iterable[Any], previous: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -284,6 +324,7 @@ class IpernitySandbox:
             if "last_update_at" not in fields:
                 album.last_update_at = self._touch(album.last_update_at)
             self.account.reindex()
+            self.save()
             return album
 
     def delete_doc(self, doc_id: str | int) -> None:
@@ -293,6 +334,7 @@ class IpernitySandbox:
                 album.last_update_at = self._touch(album.last_update_at)
             self.account.docs.remove(doc)
             self.account.reindex()
+            self.save()
 
     def add_doc(self, **fields: Any) -> Doc:
         """Post a new document now (after every other one) and return it.
@@ -331,6 +373,7 @@ class IpernitySandbox:
             for album_id in albums:
                 acc.album(album_id).doc_ids.append(doc_id)
             acc.reindex()
+            self.save()
             return doc
 
     # -- request processing ------------------------------------------------------------
@@ -414,6 +457,8 @@ class IpernitySandbox:
                 raise ApiError(110)
             with self.lock:
                 payload = spec.handler(Call(self, method, params, viewer))
+                if method in ("auth.getFrob", "auth.getToken") or (spec.perm and spec.perm[1] != "read"):
+                    self.save()  # a change (a frob, a token, an edit): saved before it is answered
                 return 200, self._render_ok(payload)
         except ApiError as err:
             return 200, error_body(err, bool(k.code_as_number))
@@ -631,6 +676,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not frob:  # web flow: the frob is created here and handed to the callback
             frob = sb.auth_store.new_frob(sb.api_key).frob
             sb.auth_store.approve(frob, user.user_id, perms)
+            sb.save()
             if sb.callback_url:
                 sep = "&" if "?" in sb.callback_url else "?"
                 self._send(302, b"", "text/plain",
@@ -639,6 +685,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = f"<p>Authorized. Frob: <code>{html.escape(frob)}</code></p>"
         else:
             sb.auth_store.approve(frob, user.user_id, perms)
+            sb.save()
             body = "<p>Authorized. You can go back to the application now.</p>"
         self._send(200, _page("Application authorized", body), "text/html; charset=utf-8")
 

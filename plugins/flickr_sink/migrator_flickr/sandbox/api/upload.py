@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -214,10 +213,7 @@ def apply_replace(account: Account, p: Photo, meta: dict[str, Any], now: int) ->
     p.originalsecret = account.new_secret()
     p.last_update = now
     if old and old != p.path:
-        try:
-            os.unlink(old)
-        except OSError:
-            pass
+        account.retire_file(old)
 
 
 @method("flickr.photos.upload.checkTickets")
