@@ -513,11 +513,22 @@ cli.add_command(cli_sandbox.sandbox)
 @cli.command()
 @click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path),
               help=f"State store file [default: {default_path()}].")
+@click.option("--sandbox", is_flag=True, help="The state of the --sandbox runs (in the sandbox folder).")
+@click.option("--sandbox-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The state of the --sandbox runs kept in this sandbox folder (implies --sandbox).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @expected_errors
-def status(state_file: Path | None, as_json: bool) -> None:
+def status(state_file: Path | None, sandbox: bool, sandbox_dir: Path | None, as_json: bool) -> None:
     """What the state store knows: counts per source and sink, skips and failures and why, recent runs,
     and whether a run is going on now."""
+    if (sandbox or sandbox_dir is not None) and state_file is not None:
+        raise UsageError("--state and --sandbox name two state files: give one")
+    if sandbox_dir is not None:
+        from .sandboxes import STATE_FILE
+
+        state_file = sandbox_dir / STATE_FILE
+    elif sandbox:
+        state_file = sandbox_state_path()
     path = state_file or default_path()
     if not path.exists():
         sandbox = sandbox_state_path()
@@ -527,7 +538,7 @@ def status(state_file: Path | None, as_json: bool) -> None:
             return
         click.echo(f"no state yet at {path}: nothing has been migrated with it")
         if state_file is None and sandbox.exists():
-            click.echo(f"the --sandbox runs keep theirs: migrator status --state {sandbox}")
+            click.echo("the --sandbox runs keep theirs: migrator status --sandbox")
         return
     store = StateStore(path)
     try:

@@ -82,4 +82,9 @@ def test_status_points_to_the_sandbox_state_when_there_is_no_other(cli, home, mo
     assert str(sandbox_state).startswith(str(home))  # the test's own folders, never the user's
     StateStore(sandbox_state).close()
     result = cli("status")
-    assert f"the --sandbox runs keep theirs: migrator status --state {sandbox_state}" in result.stdout
+    assert "the --sandbox runs keep theirs: migrator status --sandbox" in result.stdout
+    shown = cli("status", "--sandbox")
+    assert shown.returncode == 0 and f"state: {sandbox_state}" in shown.stdout
+    assert cli("status", "--sandbox-dir", str(sandbox_state.parent)).stdout == shown.stdout
+    both = cli("status", "--sandbox", "--state", str(sandbox_state))
+    assert both.returncode == 2 and "give one" in both.stderr
