@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # tests/ is no package: for the helpers beside this file
+from terminal import Terminal  # noqa: E402
 
 
 def write_json(path: Path, data: object) -> Path:
@@ -84,64 +87,6 @@ def test_a_pipe_gets_a_line_per_document_and_no_live_line(cli, args):
     assert "skipped  mem:6 'doc 6' → folder: audio is not accepted here" in result.stderr
 
 
-class Terminal:
-    """`migrator ARGS` as the foreground job of a pseudo-terminal: bytes typed into it reach the command as
-    from a keyboard (Ctrl-C is the terminal's own interrupt, sent to the whole foreground job)."""
-
-    def __init__(self, cli, *args: str, env: dict[str, str] | None = None) -> None:
-        import fcntl
-        import termios
-        import threading
-
-        def take_terminal() -> None:  # a session of its own, with the pty as its controlling terminal
-            os.setsid()
-            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-        self.master, slave = os.openpty()
-        self.proc = subprocess.Popen([sys.executable, "-m", "migrator", *args], stdin=slave, stdout=slave,
-                                     stderr=slave, env=cli.env(env), cwd=cli.home, preexec_fn=take_terminal)
-        os.close(slave)
-        self.chunks: list[bytes] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.master, 65536)
-            except OSError:  # EIO: the command ended and closed the terminal
-                return
-            if not chunk:
-                return
-            self.chunks.append(chunk)
-
-    @property
-    def text(self) -> str:
-        return b"".join(self.chunks).decode("utf-8", "replace").replace("\r\n", "\n")
-
-    def wait_for(self, what: str, also: Callable[[], bool] = lambda: True) -> None:
-        import time
-
-        deadline = time.monotonic() + 120
-        while what not in self.text or not also():
-            assert self.proc.poll() is None, f"ended before {what!r}: {self.text}"
-            assert time.monotonic() < deadline, f"no {what!r}: {self.text}"
-            time.sleep(0.02)
-
-    def type(self, keys: bytes) -> None:
-        os.write(self.master, keys)
-
-    def finish(self) -> int:
-        try:
-            code = self.proc.wait(timeout=120)
-            self._reader.join(30)
-            return code
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            os.close(self.master)
-
-
 def test_ctrl_c_twice_on_a_terminal_stops_at_once_and_the_rerun_resumes(cli, home):
     """Ctrl-C typed on the terminal: the first lets the document in progress finish (it hangs), and says so;
     the second stops at once with 130, no traceback, no half-written file; the same command resumes."""
@@ -164,3 +109,22 @@ def test_ctrl_c_twice_on_a_terminal_stops_at_once_and_the_rerun_resumes(cli, hom
     again = cli(*args, env=plugins)
     assert again.returncode == 0, again.stderr
     assert "local: 8 new, 2 unchanged" in again.stderr + again.stdout  # documents 1 and 2 were done
+
+
+def test_sigterm_on_a_terminal_stops_like_ctrl_c_and_wipes_the_live_line(cli, home):
+    """A service manager's SIGTERM while the live line runs: the documents in progress finish, the run ends
+    with 143 and says progress is saved, on a line of its own (the live line wiped first), no traceback."""
+    docs = [{"id": str(i), "media": "photo", "title": f"doc {i}", "updated_at": "2020-01-01T00:00:00Z",
+             "content": f"bytes {i} " * 40} for i in range(1, 41)]
+    data = write_json(home / "docs.json", {"documents": docs, "containers": []})
+    args = ["run", "jsonfile", "folder", "-o", f"jsonfile.file={data}", "-o", f"folder.path={home / 'out'}",
+            "-o", "folder.sleep=0.1", "--state", str(home / "state.sqlite3")]
+    term = Terminal(cli, *args)
+    term.wait_for("/40] ")  # the live line has started
+    term.proc.send_signal(signal.SIGTERM)
+    code = term.finish()
+    assert code == 143, term.text
+    assert "interrupted: progress is saved; run the same command again to resume" in shown(term.text)
+    assert "Traceback" not in term.text
+    again = cli(*args)
+    assert again.returncode == 0 and "folder: " in again.stdout + again.stderr
