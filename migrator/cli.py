@@ -22,6 +22,7 @@ from . import options as opts
 from .api import Sink, Source
 from .errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MigratorError, UsageError
 from .interrupts import Interrupts, only_note
+from .ledger import render as render_losses
 from .progress import Progress
 from .registry import Registered, Registry, build, load
 from .run import Report, Runner, RunOptions, describe
@@ -291,6 +292,8 @@ def _write_report(path: Path, data: dict[str, Any]) -> None:
 
 
 def _conclude(report: Report, progress: Progress, workdir: Path | None, instances: list) -> None:
+    if report.losses is not None:  # a dry run: what each sink would not carry
+        click.echo(render_losses(report.losses))
     _tell(report, progress, workdir, instances)
     sys.exit(report.exit_code)
 

@@ -58,7 +58,10 @@ def path_option() -> Option:
 class LocalSink(Sink):
     name = "local"
     description = "a backup folder: originals with JSON and XMP sidecars, albums as folders of links"
-    options = [path_option(), Option("xmp", bool, True, "write an XMP sidecar beside each original")]
+    options = [path_option(), Option("xmp", bool, True, "write an XMP sidecar beside each original"),
+               Option("xmp_name", str, "full", "the XMP sidecar's name: full = `x.jpg.xmp` (digiKam, darktable, "
+                      "Immich), stem = `x.xmp` (Lightroom, Immich); one written under the other rule is renamed",
+                      choices=layout.XMP_NAMES)]
 
     @classmethod
     def sandbox(cls, workdir: Path) -> contextlib.AbstractContextManager[dict[str, Any]]:
@@ -245,13 +248,22 @@ class LocalSink(Sink):
     def _sidecars(self, folder: Path, name: str, item: Item, ext: str | None) -> tuple[bool, bool]:
         """Write the JSON (and XMP) sidecars when they differ: (JSON created, anything changed).
 
-        The XMP is `<file>.<ext>.xmp`, the name darktable and digiKam look for by default."""
+        The JSON is `<name>.json`; the XMP is named by the `xmp_name` option (see `_xmp_name`)."""
         doc = item.document
         created = not is_file(folder / f"{name}.json")
         changed = self.writer.write_if_changed(folder, f"{name}.json", dumps(doc).encode("utf-8"))
         if ext and self.config.get("xmp", True):
-            changed |= self.writer.write_if_changed(folder, f"{name}.{ext}.xmp", xmp.build(doc))
+            changed |= self.writer.write_if_changed(folder, self._xmp_name(folder, name, ext), xmp.build(doc))
         return created, changed
+
+    def _xmp_name(self, folder: Path, name: str, ext: str) -> str:
+        """The XMP's name under the `xmp_name` rule. One found only under the other rule (the option changed,
+        or an older backup) is renamed, so an original never has two of ours; when both names exist, the
+        other one is left alone (it may be a photo manager's own sidecar)."""
+        wanted, other = layout.xmp_names(name, ext, self.config.get("xmp_name", "full"))
+        if is_file(folder / other) and not (folder / wanted).exists():
+            (folder / other).rename(folder / wanted)
+        return wanted
 
     def _set_date(self, path: Path, item: Item, warnings: list[str]) -> None:
         timestamp = layout.timestamp(item.document)
@@ -314,9 +326,10 @@ def _rotate(current: Path) -> Path:
         candidate = current.with_name(f"{stem}.{when}{f'-{n}' if n else ''}{dot}{ext}")
         if not candidate.exists() and not candidate.is_symlink():
             current.rename(candidate)
-            xmp_file = current.with_name(current.name + ".xmp")
-            if is_file(xmp_file):  # the old version keeps the metadata it had
-                xmp_file.rename(candidate.with_name(candidate.name + ".xmp"))
+            for old, new in ((current.name, candidate.name), (stem, candidate.name.rpartition(".")[0])):
+                xmp_file = current.with_name(f"{old}.xmp")  # under either xmp_name rule
+                if is_file(xmp_file):  # the old version keeps the metadata it had
+                    xmp_file.rename(candidate.with_name(f"{new}.xmp"))
             return candidate
     raise FileExistsError(current)
 
