@@ -60,7 +60,7 @@ class LocalSink(Sink):
     description = "a backup folder: originals with JSON and XMP sidecars, albums as folders of links"
     options = [path_option(), Option("xmp", bool, True, "write an XMP sidecar beside each original"),
                Option("xmp_name", str, "full", "the XMP sidecar's name: full = `x.jpg.xmp` (digiKam, darktable, "
-                      "Immich), stem = `x.xmp` (Lightroom, Immich); one written under the other rule is renamed",
+                      "Immich), stem = `x.xmp` (Lightroom, Immich); changing it renames the XMPs already written",
                       choices=layout.XMP_NAMES)]
 
     @classmethod
@@ -103,6 +103,7 @@ class LocalSink(Sink):
         for part in clean_parts(self.tree.root, tops):
             self.context.log.info("removed %s, left by an interrupted run", part)
         self.index.swept(tops)
+        self._follow_xmp_rule()
         self.linker = Linker(probe(self.tree.folder(META)), self.writer)
         if self.linker.mode != "symlink":
             self.context.log.info("no symlinks on this disk: album folders use %ss", self.linker.mode)
@@ -253,17 +254,35 @@ class LocalSink(Sink):
         created = not is_file(folder / f"{name}.json")
         changed = self.writer.write_if_changed(folder, f"{name}.json", dumps(doc).encode("utf-8"))
         if ext and self.config.get("xmp", True):
-            changed |= self.writer.write_if_changed(folder, self._xmp_name(folder, name, ext), xmp.build(doc))
+            wanted, _other = layout.xmp_names(name, ext, self._xmp_rule)
+            changed |= self.writer.write_if_changed(folder, wanted, xmp.build(doc))
         return created, changed
 
-    def _xmp_name(self, folder: Path, name: str, ext: str) -> str:
-        """The XMP's name under the `xmp_name` rule. One found only under the other rule (the option changed,
-        or an older backup) is renamed, so an original never has two of ours; when both names exist, the
-        other one is left alone (it may be a photo manager's own sidecar)."""
-        wanted, other = layout.xmp_names(name, ext, self.config.get("xmp_name", "full"))
-        if is_file(folder / other) and not (folder / wanted).exists():
-            (folder / other).rename(folder / wanted)
-        return wanted
+    @property
+    def _xmp_rule(self) -> str:
+        return self.config.get("xmp_name", "full")
+
+    def _follow_xmp_rule(self) -> None:
+        """When `xmp_name` differs from the rule the folder was written with (an older backup: full), every XMP
+        is renamed to the new rule, once: an original never has two of ours. Where both names exist, the other
+        one is left alone (it may be a photo manager's own sidecar). A run stopped midway renames the rest
+        next time: the rule is noted only once all are done."""
+        if (self.index.setting("xmp_name") or "full") == self._xmp_rule:
+            return
+        renamed = 0
+        for source in self.index.sources():
+            for _doc_id, entry in self.index.of_source(source):
+                path = self.tree.root / entry.stem
+                if not entry.ext:
+                    continue
+                wanted, other = layout.xmp_names(path.name, entry.ext, self._xmp_rule)
+                if is_file(path.parent / other) and not (path.parent / wanted).exists():
+                    (path.parent / other).rename(path.parent / wanted)
+                    self.writer.renamed_in(path.parent)
+                    renamed += 1
+        self.index.keep_setting("xmp_name", self._xmp_rule)
+        if renamed:
+            self.context.log.info("renamed %d XMP sidecars to the local.xmp_name=%s rule", renamed, self._xmp_rule)
 
     def _set_date(self, path: Path, item: Item, warnings: list[str]) -> None:
         timestamp = layout.timestamp(item.document)
