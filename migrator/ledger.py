@@ -64,24 +64,16 @@ class Ledger:
         """Per sink, its lines, most records first (an empty list: it carries everything)."""
         return {sink: [line.to_json() for line in self._sorted(lines)] for sink, lines in self._lines.items()}
 
-    def text(self) -> str:
-        """The ledger as a person reads it at the end of a dry run."""
-        out = ["loss ledger (what each sink would not carry):"]
-        for sink, lines in self._lines.items():
-            if not lines:
-                out.append(f"  {sink}: nothing")
-            for line in self._sorted(lines):
-                out.append(f"  {sink}: {line.text()}")
-        return "\n".join(out)
-
     @staticmethod
     def _sorted(lines: dict[Any, Line]) -> list[Line]:
         return sorted(lines.values(), key=lambda line: (line.field is not None, -line.count, line.reason))
 
 
 def render(data: dict[str, list[dict[str, Any]]]) -> str:
-    """The text of a ledger's JSON form (what `Report.ledger` holds)."""
-    ledger = Ledger([])
+    """The ledger as a person reads it at the end of a dry run, from its JSON form (`Report.losses`)."""
+    out = ["loss ledger (what each sink would not carry):"]
     for sink, lines in data.items():
-        ledger._lines[sink] = {(d["kind"], d["field"], d["reason"]): Line(**d) for d in lines}
-    return ledger.text()
+        if not lines:
+            out.append(f"  {sink}: nothing")
+        out.extend(f"  {sink}: {Line(**line).text()}" for line in lines)
+    return "\n".join(out)

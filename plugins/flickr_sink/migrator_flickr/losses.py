@@ -28,7 +28,7 @@ def container_losses(container: Container) -> list[Loss]:
         return [Loss(f"Flickr's API cannot create {container.kind}s")]
     if not container.members:
         return [Loss("Flickr cannot hold an empty set")]
-    return []
+    return [] if container.title else [Loss("Flickr requires a set title: 'untitled' is used", "title")]
 
 
 def document_losses(doc: Document, config: dict[str, Any], limits: dict[str, Any]) -> list[Loss]:
@@ -43,6 +43,9 @@ def document_losses(doc: Document, config: dict[str, Any], limits: dict[str, Any
     elif doc.comments and config.get("comments") == COMMENTS_KEEP:
         found.append(Loss("left out: Flickr's API posts comments only as the account's owner "
                           "(flickr.comments=description appends them to the description)", "comments"))
+    if any('"' in tag or tag != tag.strip() for tag in doc.tags if isinstance(tag, str)):
+        found.append(Loss("Flickr tags hold no double quotes or edge spaces: quotes become ' and spaces go",
+                          "tags"))
     if doc.notes:
         found.append(Loss("left out: the Flickr sink writes no notes", "notes"))
     if doc.license and (service_code(FLICKR, doc.license) in (None, *UNSETTABLE_LICENSES)):

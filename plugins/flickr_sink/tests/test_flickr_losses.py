@@ -33,6 +33,8 @@ def test_fields_it_drops_or_changes():
     assert "as text" in fields(doc, comments="description")["comments"]
     assert "comments" not in fields(doc, comments="off")
     assert "visibility" in fields(doc, privacy="private")
+    assert "tags" in fields(Document("s", "1", tags=['say "hi"']))
+    assert "tags" not in fields(Document("s", "1", tags=["a b"]))
     assert "license" not in fields(Document("s", "1", license="CC-BY-2.0"))
     assert "license" in fields(Document("s", "1", license="no-known-copyright"))  # code 7 cannot be set
 
@@ -40,7 +42,9 @@ def test_fields_it_drops_or_changes():
 def test_containers():
     assert losses(Container("collection", "s", "c"), KEEP, {}) == [Loss("Flickr's API cannot create collections")]
     assert losses(Container("album", "s", "a"), KEEP, {}) == [Loss("Flickr cannot hold an empty set")]
-    assert losses(Container("album", "s", "a", members=["1"]), KEEP, {}) == []
+    assert losses(Container("album", "s", "a", members=["1"]), KEEP, {}) == [
+        Loss("Flickr requires a set title: 'untitled' is used", "title")]
+    assert losses(Container("album", "s", "a", title="Trip", members=["1"]), KEEP, {}) == []
 
 
 def test_the_flickr_source_maps_rotation():
