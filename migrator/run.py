@@ -373,10 +373,12 @@ class Runner:
                     selected += 1
                     if self.options.dry_run:
                         self.report.would.append({"source": entry.source, "id": entry.id, "title": entry.title})
-                        self._note_losses(entry)
                         self.progress.advance(f"would migrate {entry.key} {entry.title!r}")
-                        continue
-                    pending.add(pool.submit(self._process, entry, index, previous))
+                        if self.ledger is None or not self.ledger.needs_records:
+                            continue
+                        pending.add(pool.submit(self._note_losses, entry))  # reads the record: in parallel
+                    else:
+                        pending.add(pool.submit(self._process, entry, index, previous))
                     while len(pending) >= jobs * 2:
                         done, pending = wait(pending, return_when=FIRST_COMPLETED)
                         self._reap(done)
@@ -553,8 +555,7 @@ class Runner:
 
     def _note_losses(self, entry: Entry) -> None:
         """--dry-run: what the sinks would not carry of this document (its record is read; nothing is sent)."""
-        if self.ledger is None or not self.ledger.needs_records:
-            return
+        assert self.ledger is not None
         try:
             item = self._retry(entry.load)
         except MigratorError as exc:  # the real run reports it; the ledger only lacks this document
