@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .api import Context, Sink, Source, Stored, StoredRecord  # noqa: E402
+from .api import Context, Loss, Sink, Source, Stored, StoredRecord  # noqa: E402
 from .hookspecs import hookimpl  # noqa: E402
 from .options import Option  # noqa: E402
 from .records import (  # noqa: E402
@@ -23,5 +23,5 @@ from .records import (  # noqa: E402
 
 __all__ = [
     "AlbumRef", "Comment", "Container", "Context", "Document", "Entry", "FileInfo", "Geo", "Item", "Note",
-    "Option", "Original", "Sink", "Source", "Stored", "StoredRecord", "Visibility", "__version__", "hookimpl",
+    "Loss", "Option", "Original", "Sink", "Source", "Stored", "StoredRecord", "Visibility", "__version__", "hookimpl",
 ]

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .options import Option
-from .records import Container, Entry, Item
+from .records import Container, Document, Entry, Item
 
-__all__ = ["Context", "Option", "Sink", "Source", "Stored", "StoredRecord"]
+__all__ = ["Context", "Loss", "Option", "Sink", "Source", "Stored", "StoredRecord"]
 
 
 @dataclass
@@ -33,6 +33,16 @@ class Stored:
     data: dict[str, Any] = field(default_factory=dict)  # anything the sink wants back next time
     warnings: list[str] = field(default_factory=list)  # stored, but with a flagged fallback
     local_copy: Path | None = None  # a complete copy of the original on this disk: later sinks read it
+
+
+@dataclass(frozen=True)
+class Loss:
+    """What a sink cannot carry of one record, said before anything is sent (`Sink.losses`, `--dry-run`).
+
+    `field` None: the sink would skip the whole record; else the field it would drop or change."""
+
+    reason: str  # short and the same for every record it applies to: the ledger counts records per reason
+    field: str | None = None
 
 
 @dataclass
@@ -250,6 +260,11 @@ class Sink(_Plugin):
     def store_container(self, container: Container, previous: StoredRecord | None) -> Stored:
         """Store an album, collection or folder."""
         return Stored(ref="", status="unchanged")
+
+    def losses(self, record: Document | Container) -> list[Loss]:
+        """What this sink would not carry of a document or container, from the record alone: no call, no
+        write (`--dry-run` shows the sum as a loss ledger). Optional: the default says nothing is lost."""
+        return []
 
     def prepare(self) -> None:
         """Called once the context is bound to the state and the account, before the source lists

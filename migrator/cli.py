@@ -22,6 +22,7 @@ from . import options as opts
 from .api import Sink, Source
 from .errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MigratorError, UsageError
 from .interrupts import Interrupts, only_note
+from .ledger import render as render_losses
 from .progress import Progress, plural
 from .registry import Registered, Registry, build, load
 from .run import Report, Runner, RunOptions, describe
@@ -335,6 +336,8 @@ def _write_report(path: Path, data: dict[str, Any]) -> None:
 
 
 def _conclude(report: Report, progress: Progress, report_file: Path | None, where: str | None) -> None:
+    if report.losses is not None:  # a dry run: what each sink would not carry
+        _say(render_losses(report.losses), progress)
     _tell(report, progress, report_file, where)
     sys.exit(report.exit_code)
 

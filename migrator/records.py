@@ -2,6 +2,7 @@
 
 Text is kept exactly as the service gave it (no trimming, no unicode normalization, HTML kept).
 Each record has a JSON form carrying a `schema` version; `migrator/schema/*.json` describes it.
+Version 2 added `Document.rotation`; version 1 records read as rotation 0.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import IO, Any, ClassVar, Literal
 from .checkpoints import checkpoint
 from .errors import IntegrityError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+ROTATIONS = (0, 90, 180, 270)  # degrees clockwise that the viewer turns the stored image
 MEDIA = ("photo", "video", "audio", "other")
 Media = Literal["photo", "video", "audio", "other"]
 CHUNK = 1 << 16
@@ -125,6 +127,7 @@ class Document:
     safety: int = 1
     license: str | None = None
     geo: Geo | None = None
+    rotation: int = 0  # one of ROTATIONS: how the service shows the image, turned clockwise from the file
     position: int | None = None
     albums: list[AlbumRef] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
@@ -179,6 +182,15 @@ class Container:
     def from_json(cls, data: dict[str, Any]) -> Container:
         check_schema_version(data)
         return _build(cls, data)
+
+
+def rotation(value: Any) -> int:
+    """A service's rotation (degrees clockwise, any whole number) as one of ROTATIONS; else 0."""
+    try:
+        degrees = int(str(value).strip())
+    except (TypeError, ValueError):
+        return 0
+    return degrees % 360 if degrees % 90 == 0 else 0
 
 
 def check_schema_version(data: dict[str, Any]) -> None:

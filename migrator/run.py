@@ -36,6 +36,7 @@ from .errors import (
     TransientError,
     UsageError,
 )
+from .ledger import Ledger
 from .progress import Progress, human_bytes, plural
 from .records import Container, Document, Entry, Item
 from .state import StateStore
@@ -81,6 +82,7 @@ class Report:
     dry_run: bool = False
     jobs: int = 1
     error: str | None = None  # the unexpected error (a bug) that ended the run
+    losses: dict[str, list[dict[str, Any]]] | None = None  # a dry run's loss ledger, per sink (migrator.ledger)
 
     def to_json(self) -> dict[str, Any]:
         keys = ("listed", "new", "updated", "unchanged", "skipped", "failed")
@@ -97,7 +99,7 @@ class Report:
             "failed": self.failed, "skipped": self.skipped, "warnings": self.warnings,
             "deleted": self.deleted, "would_migrate": self.would, "stopped": self.stopped,
             "remaining": self.remaining, "exit_code": self.exit_code, "error": self.error, "jobs": self.jobs,
-        }
+        } | ({"losses": self.losses} if self.losses is not None else {})
 
     def summary_line(self, report_file: str | None = None) -> str:
         """The summary that ends a run: the documents overall, then (unless a dry run) each sink's counts and
@@ -335,6 +337,7 @@ class Runner:
         self._reported = threading.Lock()
         self._lock = threading.Lock()
         self._bookmarks = _Bookmarks()
+        self.ledger = Ledger(sinks) if options.dry_run else None
 
     # -- public ---------------------------------------------------------------------------------
     def run(self) -> Report:
@@ -455,8 +458,11 @@ class Runner:
                         self.report.would.append({"source": entry.source, "id": entry.id, "title": entry.title})
                         self.progress.document(f"would migrate {entry.key} {entry.title!r}")
                         self.progress.advance()
-                        continue
-                    pending.add(pool.submit(self._process, entry, index, previous))
+                        if self.ledger is None or not self.ledger.needs_records:
+                            continue
+                        pending.add(pool.submit(self._note_losses, entry))  # reads the record: in parallel
+                    else:
+                        pending.add(pool.submit(self._process, entry, index, previous))
                     while len(pending) >= jobs * 2:
                         done, pending = wait(pending, return_when=FIRST_COMPLETED)
                         self._reap(done)
@@ -649,6 +655,16 @@ class Runner:
                 self.progress.detail(f"retrying in {delay:g}s ({len(delays)} more after that): {describe(exc)}")
                 time.sleep(delay)
 
+    def _note_losses(self, entry: Entry) -> None:
+        """--dry-run: what the sinks would not carry of this document (its record is read; nothing is sent)."""
+        assert self.ledger is not None
+        try:
+            item = self._retry(entry.load)
+        except MigratorError as exc:  # the real run reports it; the ledger only lacks this document
+            self.progress.detail(f"loss ledger: cannot read {entry.key}: {exc}")
+            return
+        self.ledger.add(item.document)
+
     # -- containers -----------------------------------------------------------------------------
     def _containers(self) -> bool:
         """Every container through every sink; True when all of them are done or finally skipped."""
@@ -658,6 +674,8 @@ class Runner:
                 self.report.containers["listed"] += 1
                 if self.options.dry_run:
                     self.progress.detail(f"would store {container.kind} {container.key} {container.title!r}")
+                    if self.ledger is not None:
+                        self.ledger.add(container)
                     continue
                 complete = self._container(container) and complete
         except KeyboardInterrupt:
@@ -785,6 +803,8 @@ class Runner:
                 calls[method] = calls.get(method, 0) + n
             report.warnings.extend({"plugin": plugin.context.name, "warning": w} for w in plugin.context.warnings)
         report.deleted = list(self.source.context.deleted)
+        if self.ledger is not None:
+            report.losses = self.ledger.to_json()
         if self._crash is not None:
             report.exit_code = EXIT_BUG
         elif self._interrupted:

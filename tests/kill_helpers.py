@@ -259,7 +259,9 @@ def photo_fields(doc: Doc, photo: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
               "perms": ((photo["is_public"], photo["is_friend"], photo["is_family"]),
                         (doc.ispublic, doc.isfriend, doc.isfamily)),
               "posted": (photo["date_posted"], doc.posted_at),
-              "license": (photo["license"], FLICKR_LICENSE.get(LICENSES[doc.license], 0))}
+              "license": (photo["license"], FLICKR_LICENSE.get(LICENSES[doc.license], 0)),
+              # turned exactly once: a rotation repeated after a kill would show here
+              "rotation": (photo["rotation"], doc.rotation if doc.media == "photo" else 0)}
     if not doc.created_at.startswith("0000"):  # unknown: Flickr keeps its own guess
         fields["taken"] = (photo["date_taken"], doc.created_at)
     if doc.geo:

@@ -11,6 +11,7 @@ import pytest
 from migrator.errors import UsageError
 from migrator.options import Option, load_config, parse_overrides, resolve, validate_names
 from migrator.records import (
+    SCHEMA_VERSION,
     AlbumRef,
     Comment,
     Container,
@@ -141,7 +142,7 @@ def test_json_form_is_what_asdict_gives_and_a_copy():
     import dataclasses
     doc = full_document()
     data = doc.to_json()
-    assert data == {"schema": 1, "kind": "document", **dataclasses.asdict(doc)}
+    assert data == {"schema": SCHEMA_VERSION, "kind": "document", **dataclasses.asdict(doc)}
     data["source_metadata"]["raw"]["anything"].append("changed")
     data["albums"][0]["title"] = "changed"
     assert doc.source_metadata == {"raw": {"anything": ["kept", 1, None]}} and doc.albums[0].title != "changed"

@@ -19,6 +19,7 @@ from migrator.answers import as_int, flag, items, obj, scrub, text
 from migrator.dates import utc_from_epoch
 from migrator.errors import DocumentError
 from migrator.licenses import canonical
+from migrator.records import rotation
 
 from .licenses import FLICKR
 
@@ -171,6 +172,7 @@ def document(listed: dict[str, Any], info: dict[str, Any] | None, raw_comments: 
         updated_at=utc(dates.get("lastupdate")) or utc(listed.get("lastupdate")),
         visibility=visibility(info, listed), safety=safety(info),
         license=canonical(FLICKR, info.get("license", listed.get("license"))), geo=geo(info, listed),
+        rotation=rotation(info.get("rotation", listed.get("rotation"))),
         position=position, albums=list(albums), comments=comments(raw_comments or []), notes=notes(info),
         file=file, source_metadata=metadata,
     ))

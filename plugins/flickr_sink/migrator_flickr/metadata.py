@@ -4,6 +4,10 @@
 the next run compares against it); `Metadata.apply` sends one call per field that differs from what
 the photo is known to hold. A refusal that leaves the photo usable (a date, the location, the license,
 the visibility) becomes a warning; "photo not found" means the photo was deleted on Flickr.
+
+Rotating is the one edit that is not idempotent (flickr.photos.transform.rotate turns the photo by so many
+degrees more): the target is noted in the plugin memory before the call, and while such a note is left (a
+lost answer, a kill) or the photo's rotation is unknown, the photo's rotation is read before turning it.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ import time
 from calendar import timegm
 from typing import Any
 
-from migrator import Document
+from migrator import Context, Document
 from migrator.licenses import ALL_RIGHTS_RESERVED, canonical, service_code
+from migrator.records import rotation as record_rotation
 
 from .client import FlickrCallError, FlickrClient, machine_tag, quote_tags
 from .licenses import FLICKR
@@ -39,7 +44,7 @@ def wanted(doc: Document, privacy: str, comments: str) -> dict[str, Any]:
             "taken": doc.taken_at.replace("T", " ") if doc.taken_at else None,
             "granularity": GRANULARITY.get(doc.taken_granularity or "second", 0),
             "posted": _epoch(doc.posted_at), "geo": [doc.geo.latitude, doc.geo.longitude] if doc.geo else None,
-            "license": doc.license}
+            "license": doc.license, "rotation": doc.rotation if doc.media == "photo" else 0}
 
 
 def description(doc: Document, comments: str) -> str:
@@ -50,8 +55,8 @@ def description(doc: Document, comments: str) -> str:
 
 
 def as_uploaded(want: dict[str, Any]) -> dict[str, Any]:
-    """What a fresh upload already holds: the fields the upload itself sets."""
-    return {k: want[k] for k in UPLOAD_FIELDS}
+    """What a fresh upload already holds: the fields the upload itself sets, and no rotation."""
+    return {**{k: want[k] for k in UPLOAD_FIELDS}, "rotation": 0}
 
 
 def upload_fields(want: dict[str, Any]) -> dict[str, Any]:
@@ -62,8 +67,8 @@ def upload_fields(want: dict[str, Any]) -> dict[str, Any]:
 
 
 class Metadata:
-    def __init__(self, client: FlickrClient, lock: threading.RLock) -> None:
-        self.client, self.lock = client, lock
+    def __init__(self, client: FlickrClient, lock: threading.RLock, context: Context) -> None:
+        self.client, self.lock, self.context = client, lock, context
         self._upload_license: str | None = None
 
     def default_license(self, photo_id: str) -> str | None:
@@ -105,6 +110,31 @@ class Metadata:
                       lat=f"{want['geo'][0]:.6f}", lon=f"{want['geo'][1]:.6f}")
         if want["license"] != have.get("license") and want["license"]:
             self._set_license(photo_id, want["license"], warnings)
+        self._rotate(photo_id, want.get("rotation") or 0, have.get("rotation"), warnings)
+
+    def _rotate(self, photo_id: str, target: int, known: int | None, warnings: list[str]) -> None:
+        """Turn the photo to `target` degrees, exactly once (see the module's docstring)."""
+        intent = f"rotate:{photo_id}"
+        pending = self.context.memory_get(intent) is not None
+        if not pending and (known == target or (known is None and not target)):
+            return  # known already right; or never rotated by us and not to be rotated
+        current = self.rotation(photo_id) if pending or known is None else known
+        degrees = (target - current) % 360
+        if degrees:
+            self.context.memory_set(intent, target)
+            try:  # a lost answer is AnswerLost: the retry finds the note and reads the rotation first
+                self.client.call_once("flickr.photos.transform.rotate", photo_id=photo_id, degrees=degrees)
+            except FlickrCallError as exc:
+                if exc.code == 1:
+                    raise
+                warnings.append(f"Flickr refused to rotate the photo by {degrees}°: {exc.message}")
+        if pending or degrees:
+            self.context.memory_delete(intent)
+
+    def rotation(self, photo_id: str) -> int:
+        """The photo's rotation on Flickr now (a read)."""
+        info = self.client.call("flickr.photos.getInfo", photo_id=photo_id).get("photo") or {}
+        return record_rotation(info.get("rotation"))
 
     def _set_dates(self, photo_id: str, want: dict[str, Any], warnings: list[str]) -> None:
         args = {"date_taken": want["taken"], "date_taken_granularity": want["granularity"] if want["taken"] else None,

@@ -15,13 +15,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from migrator import Container, Document, Item, Option, Sink, Stored, StoredRecord
+from migrator import Container, Document, Item, Loss, Option, Sink, Stored, StoredRecord
 from migrator.errors import AuthorizationNeeded, DocumentError, SkipDocument
 
 from . import sandboxed
 from .authorization import authorize
 from .client import AUTH_HINT, FlickrCallError, connect
 from .identity import PhotoIndex
+from .losses import losses
 from .metadata import Metadata, PhotoGone, as_uploaded, wanted
 from .options import SHARED_OPTIONS
 from .photosets import RESTORE_HINT, Photosets
@@ -60,7 +61,7 @@ class FlickrSink(Sink):
         adopt = {name.strip() for name in self.config["adopt_tagged"].split(",") if name.strip()}
         self.photos = PhotoIndex(self.client, self.context, lock, adopt=frozenset(adopt))
         self.sets = Photosets(self.client, self.context, lock)
-        self.metadata = Metadata(self.client, lock)
+        self.metadata = Metadata(self.client, lock, self.context)
         self.uploads = Uploads(self.client, self.context, self.photos, limits)
         self._set_order: list[str] = []  # the sets of this run's albums, in the source's album order
 
@@ -137,6 +138,11 @@ class FlickrSink(Sink):
         if previous is not None and previous.ref and previous.status in ("done", "failed") and previous.data:
             return previous.ref, dict(previous.data)
         return self.photos.find(doc, key), {}
+
+    def losses(self, record: Document | Container) -> list[Loss]:
+        """What this sink would skip or drop of a record (the `--dry-run` loss ledger); see losses.py."""
+        limits = self.uploads.limits if hasattr(self, "uploads") else {}
+        return losses(record, self.config, limits)
 
     # -- albums -----------------------------------------------------------------------------------
     def store_container(self, container: Container, previous: StoredRecord | None) -> Stored:

@@ -10,9 +10,10 @@ videos (their "Video Original") and for photos whose original is refused. So a f
 
 The record is built from the listing item: title, description, dates (taken with its granularity), visibility,
 license, geo, media, tags, views, comments. It lacks what only photos.getInfo tells: tags as the user spelled
-them (the listing gives Flickr's normalised form: `new york` → `newyork`, lower case), notes and the safety
-level (1, "safe", for every photo). `flickr.details=true` adds photos.getInfo for each loaded photo (one more
-call per photo) and records those too; switching it changes the change marker, so every photo is read once again.
+them (the listing gives Flickr's normalised form: `new york` → `newyork`, lower case), notes, the safety
+level (1, "safe", for every photo) and the rotation (0). `flickr.details=true` adds photos.getInfo for each
+loaded photo (one more call per photo) and records those too; switching it changes the change marker, so
+every photo is read once again.
 
 Originals: one GET per file, made while the photo is loaded, so its answer decides what the record says: a 200
 gives the file's size, type and extension from its headers, and that open answer is handed to the sink as the

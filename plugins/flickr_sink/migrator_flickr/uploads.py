@@ -20,6 +20,7 @@ from migrator.errors import AnswerLost, DocumentError, QuotaExceeded, SkipDocume
 
 from .client import FlickrCallError, FlickrClient
 from .identity import PhotoIndex
+from .losses import too_big
 from .metadata import upload_fields
 
 SPOOL_PREFIX = "flickr-spool-"
@@ -62,11 +63,10 @@ class Uploads:
         return DocumentError(f"Flickr refused the upload ({exc.message})")
 
     def _check_size(self, doc: Document) -> None:
-        size = doc.file.size if doc.file else None
-        block = self.limits.get("videosize" if doc.media == "video" else "filesize") or {}
-        limit = int(block.get("maxbytes") or 0)
-        if size and limit and size > limit:
-            raise SkipDocument(f"{size} bytes is more than Flickr's {limit} byte limit for a {doc.media}")
+        limit = too_big(doc, self.limits)
+        if limit:
+            raise SkipDocument(f"{doc.file.size if doc.file else '?'} bytes is more than Flickr's {limit} byte "
+                               f"limit for a {doc.media}")
 
     @contextlib.contextmanager
     def _local_file(self, item: Item, ext: str) -> Iterator[Path]:

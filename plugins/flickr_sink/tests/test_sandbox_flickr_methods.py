@@ -212,3 +212,18 @@ def test_recently_updated_not_in_set_perms_contexts(sb, flickr, three):
     ru = flickr.photos.recentlyUpdated(min_date=0, extras="last_update")["photos"]
     assert ru["total"] == "3"
     assert _code(flickr.photos.recentlyUpdated) == 1
+
+
+def test_transform_rotate_adds_up_and_is_not_idempotent(sb, flickr, three):
+    a = three[0]
+    before = sb.account.photos[a]
+    secret, size = before.secret, (before.width, before.height)
+    rsp = flickr.photos.transform.rotate(photo_id=a, degrees=90)
+    assert rsp["photoid"]["_content"] == a and rsp["photoid"]["secret"] != secret  # rotated sizes: a new secret
+    assert (before.width, before.height) == size[::-1]
+    flickr.photos.transform.rotate(photo_id=a, degrees=90)  # the same call again turns it further
+    assert flickr.photos.getInfo(photo_id=a)["photo"]["rotation"] == 180
+    flickr.photos.transform.rotate(photo_id=a, degrees=270)
+    assert sb.state()["photos"][0]["rotation"] == 90
+    assert _code(flickr.photos.transform.rotate, photo_id=a, degrees=45) == 2
+    assert _code(flickr.photos.transform.rotate, photo_id="1", degrees=90) == 1

@@ -11,6 +11,7 @@ from migrator.answers import items as items_of
 from migrator.dates import utc_from_epoch, wall_clock
 from migrator.errors import DocumentError
 from migrator.licenses import canonical
+from migrator.records import rotation
 
 from .licenses import IPERNITY
 
@@ -104,7 +105,8 @@ def document(listed: dict[str, Any], doc: dict[str, Any], raw_comments: list[dic
                               family=flag(visibility.get("isfamily"))),
         safety=safety if safety in (1, 2, 3) else 1,
         license=canonical(IPERNITY, doc.get("license", listed.get("license"))),
-        geo=geo(doc.get("geo") or listed.get("geo")), position=position, albums=albums,
+        geo=geo(doc.get("geo") or listed.get("geo")), rotation=rotation(doc.get("rotation")), position=position,
+        albums=albums,
         comments=comments(raw_comments), notes=notes(doc), file=file_info(doc, listed),
         source_metadata={"doc.getList": listed, "doc.get": doc,
                          **({"doc.comments.getList": raw_comments} if raw_comments else {})},

@@ -304,6 +304,18 @@ class Index:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
+    def setting(self, key: str) -> str | None:
+        """A value the sink keeps about the whole folder (e.g. the XMP naming rule it was written with)."""
+        with self._lock:
+            return self._meta(f"setting:{key}")
+
+    def keep_setting(self, key: str, value: str) -> None:
+        self._durably(**{f"setting:{key}": value})
+
+    def sources(self) -> list[str]:
+        with self._lock:
+            return [row[0] for row in self._db.execute("SELECT DISTINCT source FROM docs ORDER BY source")]
+
     def _durably(self, **values: str) -> None:
         """Write `values` and everything before them to disk (the few writes that must survive a power cut)."""
         with self._lock:

@@ -178,6 +178,15 @@ def sidecar_name(kind: str) -> str:
     return f"{safe_component(kind.lower(), 'container')}.json"
 
 
+XMP_NAMES = ("full", "stem")  # `x.jpg.xmp` (digiKam, darktable, Immich) or `x.xmp` (Lightroom, Immich)
+
+
+def xmp_names(name: str, ext: str, rule: str) -> tuple[str, str]:
+    """(the XMP name the rule gives the original `<name>.<ext>`, the name the other rule gives it)."""
+    full, stem = f"{name}.{ext}.xmp", f"{name}.xmp"
+    return (stem, full) if rule == "stem" else (full, stem)
+
+
 def numbered(position: int, count: int, name: str) -> str:
     """`007 name`: zero-padded so a file manager sorts links in the source's order."""
     width = max(3, len(str(count)))

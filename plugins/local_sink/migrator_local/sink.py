@@ -59,7 +59,10 @@ def path_option() -> Option:
 class LocalSink(Sink):
     name = "local"
     description = "a backup folder: originals with JSON and XMP sidecars, albums as folders of links"
-    options = [path_option(), Option("xmp", bool, True, "write an XMP sidecar beside each original")]
+    options = [path_option(), Option("xmp", bool, True, "write an XMP sidecar beside each original"),
+               Option("xmp_name", str, "full", "the XMP sidecar's name: full = `x.jpg.xmp` (digiKam, darktable, "
+                      "Immich), stem = `x.xmp` (Lightroom, Immich); changing it renames the XMPs already written",
+                      choices=layout.XMP_NAMES)]
 
     @classmethod
     def sandbox(cls, workdir: Path) -> contextlib.AbstractContextManager[dict[str, Any]]:
@@ -108,6 +111,7 @@ class LocalSink(Sink):
         for part in clean_parts(self.tree.root, tops):
             self.context.log.info("removed %s, left by an interrupted run", part)
         self.index.swept(tops)
+        self._follow_xmp_rule()
         self.linker = Linker(probe(self.tree.folder(META)), self.writer)
         if self.linker.mode != "symlink":
             self.context.log.info("no symlinks on this disk: album folders use %ss", self.linker.mode)
@@ -253,13 +257,40 @@ class LocalSink(Sink):
     def _sidecars(self, folder: Path, name: str, item: Item, ext: str | None) -> tuple[bool, bool]:
         """Write the JSON (and XMP) sidecars when they differ: (JSON created, anything changed).
 
-        The XMP is `<file>.<ext>.xmp`, the name darktable and digiKam look for by default."""
+        The JSON is `<name>.json`; the XMP is named by the `xmp_name` option (see `_xmp_name`)."""
         doc = item.document
         created = not is_file(folder / f"{name}.json")
         changed = self.writer.write_if_changed(folder, f"{name}.json", dumps(doc).encode("utf-8"))
         if ext and self.config.get("xmp", True):
-            changed |= self.writer.write_if_changed(folder, f"{name}.{ext}.xmp", xmp.build(doc))
+            wanted, _other = layout.xmp_names(name, ext, self._xmp_rule)
+            changed |= self.writer.write_if_changed(folder, wanted, xmp.build(doc))
         return created, changed
+
+    @property
+    def _xmp_rule(self) -> str:
+        return self.config.get("xmp_name", "full")
+
+    def _follow_xmp_rule(self) -> None:
+        """When `xmp_name` differs from the rule the folder was written with (an older backup: full), every XMP
+        is renamed to the new rule, once: an original never has two of ours. Where both names exist, the other
+        one is left alone (it may be a photo manager's own sidecar). A run stopped midway renames the rest
+        next time: the rule is noted only once all are done."""
+        if (self.index.setting("xmp_name") or "full") == self._xmp_rule:
+            return
+        renamed = 0
+        for source in self.index.sources():
+            for _doc_id, entry in self.index.of_source(source):
+                path = self.tree.root / entry.stem
+                if not entry.ext:
+                    continue
+                wanted, other = layout.xmp_names(path.name, entry.ext, self._xmp_rule)
+                if is_file(path.parent / other) and not (path.parent / wanted).exists():
+                    (path.parent / other).rename(path.parent / wanted)
+                    self.writer.renamed_in(path.parent)
+                    renamed += 1
+        self.index.keep_setting("xmp_name", self._xmp_rule)
+        if renamed:
+            self.context.log.info("renamed %d XMP sidecars to the local.xmp_name=%s rule", renamed, self._xmp_rule)
 
     def _set_date(self, path: Path, item: Item, warnings: list[str]) -> None:
         timestamp = layout.timestamp(item.document)
@@ -322,9 +353,10 @@ def _rotate(current: Path) -> Path:
         candidate = current.with_name(f"{stem}.{when}{f'-{n}' if n else ''}{dot}{ext}")
         if not candidate.exists() and not candidate.is_symlink():
             current.rename(candidate)
-            xmp_file = current.with_name(current.name + ".xmp")
-            if is_file(xmp_file):  # the old version keeps the metadata it had
-                xmp_file.rename(candidate.with_name(candidate.name + ".xmp"))
+            for old, new in ((current.name, candidate.name), (stem, candidate.name.rpartition(".")[0])):
+                xmp_file = current.with_name(f"{old}.xmp")  # under either xmp_name rule
+                if is_file(xmp_file):  # the old version keeps the metadata it had
+                    xmp_file.rename(candidate.with_name(f"{new}.xmp"))
             return candidate
     raise FileExistsError(current)
 

@@ -435,6 +435,7 @@ class Account:
                 "last_update": p.last_update,
                 "geo": dict(p.geo) if p.geo else None,
                 "license": p.license,
+                "rotation": p.rotation,
                 "media": p.media,
                 "original_format": p.original_format,
                 "width": p.width,

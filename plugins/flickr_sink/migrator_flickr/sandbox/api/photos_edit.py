@@ -1,4 +1,4 @@
-"""``flickr.photos.*`` writes: title, tags, permissions, safety, content type, dates and deletion."""
+"""``flickr.photos.*`` writes: title, tags, permissions, safety, content type, dates, deletion and rotation."""
 
 from __future__ import annotations
 
@@ -169,3 +169,19 @@ def photos_set_dates(call: Call):
 def photos_delete(call: Call):
     p = call.photo()
     call.account.remove_photo(p.id)
+
+
+@method("flickr.photos.transform.rotate", WRITE)
+def photos_transform_rotate(call: Call):
+    """Turn the photo clockwise by `degrees` more: not idempotent, as on Flickr. The rotated sizes get a new
+    secret; getInfo's `rotation` is the sum so far."""
+    p = call.photo()
+    degrees = int_arg(call.arg("degrees"))
+    if degrees not in (90, 180, 270):
+        raise ApiError(2, "Invalid rotation degrees")
+    p.rotation = (p.rotation + degrees) % 360
+    if degrees != 180:
+        p.width, p.height = p.height, p.width
+    p.secret = call.account.new_secret()
+    touch(p, call)
+    return Node("photoid", {"secret": p.secret, "originalsecret": p.originalsecret}, text=p.id)
