@@ -138,7 +138,7 @@ def show(root: Path) -> None:
     from .cli import registry
 
     if not (root / MARKER).exists():
-        click.echo(f"no sandbox yet at {root}: `migrator run ipernity local flickr --sandbox` makes one")
+        click.echo(f"no sandbox yet at {root}: any `migrator run SOURCE SINK --sandbox` makes one")
         return
     click.echo(f"sandbox folder: {root}")
     reg = registry()
