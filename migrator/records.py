@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import cache
@@ -22,6 +23,28 @@ SCHEMA_VERSION = 1
 MEDIA = ("photo", "video", "audio", "other")
 Media = Literal["photo", "video", "audio", "other"]
 CHUNK = 1 << 16
+ID_MAX = 200  # characters: the longest document or container id every sink must keep whole
+
+
+def check_id(value: object) -> str:
+    """The id rule for documents and containers; returns the id or raises ValueError saying what is wrong.
+
+    An id is any non-empty `str` of at most ID_MAX characters without control characters (newline, NUL...)
+    or lone surrogates. Spaces, `/`, `=`, quotes and any other Unicode are allowed and significant: ids
+    are compared exactly (case, Unicode form and spaces count). The same document keeps its id on every
+    listing. A sink keeps distinct ids distinct and finds each id again, also after a lost state
+    (`migrator.testing.HOSTILE_IDS` are the ids the conformance suite stores).
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"an id must be a str, not {type(value).__name__} ({value!r})")
+    if not value:
+        raise ValueError("an id must not be empty")
+    if len(value) > ID_MAX:
+        raise ValueError(f"id {value[:40]!r}... has {len(value)} characters, more than {ID_MAX}")
+    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cs")), None)
+    if bad is not None:
+        raise ValueError(f"id {value!r} holds the control character or lone surrogate {bad!r}")
+    return value
 
 
 @dataclass
