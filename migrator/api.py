@@ -92,8 +92,8 @@ class Context:
             self.calls[method] += n
 
     def add_bytes(self, n: int) -> None:
-        if self._progress is not None:
-            self._progress.add_bytes(n)
+        """Does nothing, kept for older plugins: the core counts each document's original once, as the sinks
+        read it (a second sink reading the first one's copy used to count the same bytes twice)."""
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)

@@ -241,8 +241,9 @@ class VerifyingReader:
     """Wraps a byte stream; at end of stream checks the size and hashes announced by the source."""
 
     def __init__(self, raw: IO[bytes], label: str, size: int | None = None, md5: str | None = None,
-                 sha256: str | None = None) -> None:
+                 sha256: str | None = None, on_read: Callable[[int], None] | None = None) -> None:
         self._raw = raw
+        self._on_read = on_read  # told the position after each chunk (the core counts bytes by it)
         self._label = label
         self._expect = (size, (md5 or "").lower() or None, (sha256 or "").lower() or None)
         self._md5 = hashlib.md5(usedforsecurity=False)
@@ -261,6 +262,8 @@ class VerifyingReader:
             self.bytes_read += len(chunk)
             self._md5.update(chunk)
             self._sha256.update(chunk)
+            if self._on_read is not None:
+                self._on_read(self.bytes_read)
         elif self.sha256 is None:
             self._finish()
             checkpoint("stream:complete")
@@ -299,6 +302,9 @@ class Original:
         self.label = label
         self.size, self.md5, self.sha256 = size, md5, sha256
         self.path: Path | None = None
+        # set by the run loop: told how far each stream got, so a document's bytes count once however many
+        # sinks read them (plugins leave it alone)
+        self.on_read: Callable[[int], None] | None = None
 
     @classmethod
     def from_file(cls, path: Path, label: str, size: int | None = None, md5: str | None = None,
@@ -310,7 +316,7 @@ class Original:
     def open(self) -> VerifyingReader:
         """A stream that raises IntegrityError at its end if size or hash are off."""
         raw = open(self.path, "rb") if self.path else self._opener()
-        return VerifyingReader(raw, self.label, self.size, self.md5, self.sha256)
+        return VerifyingReader(raw, self.label, self.size, self.md5, self.sha256, self.on_read)
 
     def read_from(self, path: Path, sha256: str | None = None) -> None:
         self.path = Path(path)

@@ -37,7 +37,7 @@ from .errors import (
     UsageError,
 )
 from .progress import Progress, human_bytes, plural
-from .records import Container, Document, Entry, Item
+from .records import Container, Document, Entry, Item, Original
 from .state import StateStore
 
 T = TypeVar("T")
@@ -265,6 +265,23 @@ def deliver(state: StateStore, sink: Sink, account: str, record: Document | Cont
         checkpoint(f"run:marked:{name}")
     return Stored(stored.ref, counted_status(stored, previous), stored.size, stored.sha256, stored.data,
                   stored.warnings, stored.local_copy)
+
+
+def count_once(original: Original, add: Callable[[int], None]) -> None:
+    """Count a document's original once for the progress line and the report, however many sinks read it
+    (from the source, or from an earlier sink's copy): each stream adds only what goes past the furthest
+    point any stream of this original reached, so a retry or a second sink adds nothing."""
+    furthest = 0
+    lock = threading.Lock()
+
+    def reached(position: int) -> None:
+        nonlocal furthest
+        with lock:
+            more, furthest = max(position - furthest, 0), max(position, furthest)
+        if more:
+            add(more)
+
+    original.on_read = reached
 
 
 def offer_copy(item: Item, path: str | Path | None, sha256: str | None) -> None:
@@ -579,6 +596,8 @@ class Runner:
         doc = item.document
         fp = fingerprint(doc)
         updated_at = entry.updated_at or doc.updated_at
+        if item.original is not None:
+            count_once(item.original, self.progress.add_bytes)
         statuses: list[str] = []
         outcomes: list[str] = []  # what each sink did, for the -v line
         for sink, account, prev in zip(self.sinks, self.accounts, previous):
