@@ -13,7 +13,7 @@ import os
 import re
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
@@ -203,7 +203,7 @@ class FolderSource(Source):
 
 
 def modified(mtime: float) -> str:
-    return datetime.fromtimestamp(mtime, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(mtime, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class UnstableIdSource(FolderSource):

@@ -39,6 +39,6 @@ from .sink import SinkConformance  # noqa: E402
 from .source import SourceConformance, assert_valid_record  # noqa: E402
 
 __all__ = [
-    "HOSTILE_IDS", "HOSTILE_TEXT", "Harness", "SinkConformance", "SourceConformance", "TrackedOriginal", "assert_valid_record",
-    "document", "error_text", "item", "jpeg", "mp4", "plugin_class",
+    "HOSTILE_IDS", "HOSTILE_TEXT", "Harness", "SinkConformance", "SourceConformance", "TrackedOriginal",
+    "assert_valid_record", "document", "error_text", "item", "jpeg", "mp4", "plugin_class",
 ]
