@@ -373,3 +373,42 @@ def test_bookmark_moves_over_the_completed_prefix_only_and_forgets_what_it_passe
     for i in range(10_000):
         many.complete(many.listed(Entry(source="s", id=str(i), load=lambda: None, bookmark=str(i))))
     assert many.value() == "9999" and not many._waiting and not many._ok  # nothing held behind the prefix
+
+
+def test_an_original_counts_once_however_many_streams_read_it(tmp_path):
+    """A retry after a reset, a second sink, a sink reading the first one's copy: the bytes count once."""
+    import io
+
+    from migrator.records import Original
+    from migrator.run import count_once
+
+    data = b"x" * 300_000
+    counted: list[int] = []
+    original = Original(lambda: io.BytesIO(data), "mem:1", size=len(data))
+    count_once(original, counted.append)
+    with original.open() as stream:
+        stream.read(1 << 16)  # a first attempt that stops after one chunk
+    for _ in range(2):  # the retry, then a second sink
+        with original.open() as stream:
+            while stream.read(1 << 16):
+                pass
+    copy = tmp_path / "copy.bin"
+    copy.write_bytes(data)
+    original.read_from(copy)  # a later sink reads an earlier one's copy
+    with original.open() as stream:
+        while stream.read(1 << 16):
+            pass
+    assert sum(counted) == len(data)
+
+
+def test_the_id_rule():
+    from migrator.records import ID_MAX, check_id
+    from migrator.testing import HOSTILE_IDS
+
+    for doc_id in HOSTILE_IDS.values():
+        assert check_id(doc_id) == doc_id
+    assert max(len(i) for i in HOSTILE_IDS.values()) == ID_MAX  # the suite stores the longest id allowed
+    for wrong, says in [("", "must not be empty"), (12, "must be a str, not int"), ("x" * (ID_MAX + 1), "201 characters"),
+                        ("a\nb", "control character"), ("a\x00b", "control character"), ("a\ud800", "lone surrogate")]:
+        with pytest.raises(ValueError, match=says):
+            check_id(wrong)
