@@ -408,7 +408,8 @@ def test_the_id_rule():
     for doc_id in HOSTILE_IDS.values():
         assert check_id(doc_id) == doc_id
     assert max(len(i) for i in HOSTILE_IDS.values()) == ID_MAX  # the suite stores the longest id allowed
-    for wrong, says in [("", "must not be empty"), (12, "must be a str, not int"), ("x" * (ID_MAX + 1), "201 characters"),
-                        ("a\nb", "control character"), ("a\x00b", "control character"), ("a\ud800", "lone surrogate")]:
+    for wrong, says in [("", "must not be empty"), (12, "must be a str, not int"),
+                        ("x" * (ID_MAX + 1), "201 characters"), ("a\nb", "control character"),
+                        ("a\x00b", "control character"), ("a\ud800", "lone surrogate")]:
         with pytest.raises(ValueError, match=says):
             check_id(wrong)
