@@ -210,9 +210,12 @@ def test_killed_process_state_is_consistent(cli, data, home):
     assert result.returncode == 9
     # the 3rd document was written but never confirmed: it is not done, and the rerun redoes it
     assert done_ids(home / "state.sqlite3") == {"1", "2"}
-    report = home / "r.json"
-    assert run(cli, data, out, "--report", str(report)).returncode == 0
-    assert json.loads(report.read_text())["counts"]["new"] == 3
+    report, events = home / "r.json", home / "events.log"
+    assert run(cli, data, out, "--report", str(report), env={"MEMTEST_EVENTS": str(events)}).returncode == 0
+    # the sink is asked again for the 3rd and finds its whole copy (written before the kill): unchanged
+    assert "migrated mem:3 folder unchanged" in events.read_text().splitlines()
+    counts = json.loads(report.read_text())["counts"]
+    assert (counts["new"], counts["unchanged"]) == (2, 3)  # 4 and 5; 1, 2 and the 3rd
 
 
 def test_parallel_jobs(cli, home):
@@ -321,10 +324,11 @@ def test_plain_lines_when_not_a_terminal():
 
 
 def test_album_stored_again_counts_as_updated(cli, data, home):
+    """A sink that says "new" for a container it already made: the run counts it as updated."""
     out = home / "out"
-    assert run(cli, data, out).returncode == 0
+    assert run(cli, data, out, "-o", "folder.always_new=true").returncode == 0
     report = home / "r.json"
-    assert run(cli, data, out, "--report", str(report)).returncode == 0
+    assert run(cli, data, out, "-o", "folder.always_new=true", "--report", str(report)).returncode == 0
     containers = json.loads(report.read_text())["containers"]
     assert containers.get("updated") == 2 and "new" not in containers
 
