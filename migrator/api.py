@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .options import Option
+from .progress import sink_moved
 from .records import Container, Entry, Item
 
 __all__ = ["Context", "Option", "Sink", "Source", "Stored", "StoredRecord"]
@@ -92,8 +93,10 @@ class Context:
             self.calls[method] += n
 
     def add_bytes(self, n: int) -> None:
-        """Does nothing, kept for older plugins: the core counts each document's original once, as the sinks
-        read it (a second sink reading the first one's copy used to count the same bytes twice)."""
+        """Bytes a sink moved without reading `Original.open()` (e.g. an upload from `Original.path`). The core
+        counts streams itself, and each document once: the furthest any stream or any one sink got."""
+        if not sink_moved(n) and self._progress is not None:
+            self._progress.add_bytes(n)
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)

@@ -36,8 +36,8 @@ from .errors import (
     TransientError,
     UsageError,
 )
-from .progress import Progress, human_bytes, plural
-from .records import Container, Document, Entry, Item, Original
+from .progress import DocumentBytes, Progress, human_bytes, plural
+from .records import Container, Document, Entry, Item
 from .state import StateStore
 
 T = TypeVar("T")
@@ -267,21 +267,11 @@ def deliver(state: StateStore, sink: Sink, account: str, record: Document | Cont
                   stored.warnings, stored.local_copy)
 
 
-def count_once(original: Original, add: Callable[[int], None]) -> None:
-    """Count a document's original once for the progress line and the report, however many sinks read it
-    (from the source, or from an earlier sink's copy): each stream adds only what goes past the furthest
-    point any stream of this original reached, so a retry or a second sink adds nothing."""
-    furthest = 0
-    lock = threading.Lock()
-
-    def reached(position: int) -> None:
-        nonlocal furthest
-        with lock:
-            more, furthest = max(position - furthest, 0), max(position, furthest)
-        if more:
-            add(more)
-
-    original.on_read = reached
+def _counting(counted: DocumentBytes, store: Callable[[Item, StoredRecord | None], Stored], item: Item,
+              previous: StoredRecord | None) -> Stored:
+    """One attempt of sink.store, its add_bytes calls counted for this document."""
+    with counted.sink_attempt():
+        return store(item, previous)
 
 
 def offer_copy(item: Item, path: str | Path | None, sha256: str | None) -> None:
@@ -596,8 +586,9 @@ class Runner:
         doc = item.document
         fp = fingerprint(doc)
         updated_at = entry.updated_at or doc.updated_at
+        counted = DocumentBytes(self.progress.add_bytes)  # the document's bytes, once, whichever sinks move them
         if item.original is not None:
-            count_once(item.original, self.progress.add_bytes)
+            item.original.on_read = counted.reach
         statuses: list[str] = []
         outcomes: list[str] = []  # what each sink did, for the -v line
         for sink, account, prev in zip(self.sinks, self.accounts, previous):
@@ -617,8 +608,8 @@ class Runner:
                 outcomes.append(f"{name} skipped ({prev.last_error})")
                 continue
             try:
-                stored = deliver(self.store, sink, account, doc, prev, partial(sink.store, item, prev),
-                                 self._retry, updated_at, fp)
+                attempt = partial(_counting, counted, sink.store, item, prev)
+                stored = deliver(self.store, sink, account, doc, prev, attempt, self._retry, updated_at, fp)
             except SkipDocument as exc:
                 self._skipped(doc, name, str(exc))
                 statuses.append("skipped")

@@ -380,16 +380,17 @@ def test_bookmark_moves_over_the_completed_prefix_only_and_forgets_what_it_passe
 
 
 def test_an_original_counts_once_however_many_streams_read_it(tmp_path):
-    """A retry after a reset, a second sink, a sink reading the first one's copy: the bytes count once."""
+    """A retry after a reset, a second sink, a sink reading or uploading the first one's copy: once."""
     import io
 
+    from migrator.progress import DocumentBytes, sink_moved
     from migrator.records import Original
-    from migrator.run import count_once
 
     data = b"x" * 300_000
     counted: list[int] = []
+    document = DocumentBytes(counted.append)
     original = Original(lambda: io.BytesIO(data), "mem:1", size=len(data))
-    count_once(original, counted.append)
+    original.on_read = document.reach
     with original.open() as stream:
         stream.read(1 << 16)  # a first attempt that stops after one chunk
     for _ in range(2):  # the retry, then a second sink
@@ -402,6 +403,9 @@ def test_an_original_counts_once_however_many_streams_read_it(tmp_path):
     with original.open() as stream:
         while stream.read(1 << 16):
             pass
+    with document.sink_attempt():  # a sink uploading the copy by its path says what it moved
+        assert sink_moved(len(data))
+    assert not sink_moved(1)  # outside a sink's attempt: not this document's
     assert sum(counted) == len(data)
 
 

@@ -204,15 +204,16 @@ class SinkConformance(Conformance):
         time makes each rerun report work that was not done."""
         sink = make_sink()
         first = harness.store(sink, item("same-1"))
+        key = f"{SOURCE}:same-1"
         for attempt in ("the same run", "the next run"):
             if attempt == "the next run":
                 harness.finish(sink)
                 harness.close(sink)
                 sink = make_sink()
             again = harness.store(sink, item("same-1"))
-            said = harness.said[again_key("same-1")]
+            said = harness.said[key]
             assert said == "unchanged", (
-                f"{sink.context.name}.store said {said!r} for {again_key('same-1')}, which it already holds with the "
+                f"{sink.context.name}.store said {said!r} for {key}, which it already holds with the "
                 f"same record and bytes ({attempt}): nothing changed, so the status must be 'unchanged' (compare "
                 "with what you stored: `previous`, or your own copy)")
             assert again.ref == first.ref, f"stored again under another ref: {first.ref!r} then {again.ref!r}"
@@ -416,10 +417,6 @@ class SinkConformance(Conformance):
         (AuthorizationNeeded, UsageError...) that does not quote the value, never a raw exception."""
         wrong_secrets(harness, sink_class, "sink", sink_options,
                       lambda sink: harness.store(sink, item("wrong-secret")))
-
-
-def again_key(doc_id: str) -> str:
-    return f"{SOURCE}:{doc_id}"
 
 
 def files_under(root: Path, skip: set[Path]) -> list[Path]:
