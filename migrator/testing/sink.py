@@ -285,10 +285,12 @@ class SinkConformance(Conformance):
             sink = make()
             for case, doc_id in HOSTILE_IDS.items():
                 again = h.store(sink, item(doc_id))
-                assert again.ref == first[case].ref and again.status != "new", (
-                    f"{sink.context.name} did not find the id {doc_id!r} again after {when}: stored as "
-                    f"{again.status!r} under {again.ref!r}, first under {first[case].ref!r}; a sink must find "
-                    "every id it stored (ids are compared exactly: case, Unicode form and spaces count)")
+                assert again.ref == first[case].ref, (
+                    f"{sink.context.name} did not find the id {doc_id!r} again after {when}: stored under "
+                    f"{again.ref!r}, first under {first[case].ref!r}; a sink must find every id it stored (ids "
+                    "are compared exactly: case, Unicode form and spaces count)")
+                assert again.status != "new", \
+                    f"{sink.context.name} said 'new' for the id {doc_id!r} after {when}, though it found it stored"
                 self.assert_copies(sink, items[case].document, 1)
             h.finish(sink)
             h.close(sink)

@@ -176,7 +176,8 @@ class SourceConformance(Conformance):
         harness.close(source)
         name = source.context.name
         later = {e.key: e for e in harness.entries(make_source())}
-        assert entry.key in later, f"{entry.key} is gone from the listing after its file was rewritten"
+        assert entry.key in later, \
+            f"{entry.key} is gone from the listing after its file was rewritten: is its id stable between listings?"
         changed = later[entry.key]
         assert changed.updated_at is None or changed.updated_at != entry.updated_at, (
             f"{name}: Entry.updated_at of {entry.key} stayed {entry.updated_at!r} after its file was rewritten: the "
