@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .options import Option
+from .progress import sink_moved
 from .records import Container, Document, Entry, Item
 
 __all__ = ["Context", "Loss", "Option", "Sink", "Source", "Stored", "StoredRecord"]
@@ -102,7 +103,9 @@ class Context:
             self.calls[method] += n
 
     def add_bytes(self, n: int) -> None:
-        if self._progress is not None:
+        """Bytes a sink moved without reading `Original.open()` (e.g. an upload from `Original.path`). The core
+        counts streams itself, and each document once: the furthest any stream or any one sink got."""
+        if not sink_moved(n) and self._progress is not None:
             self._progress.add_bytes(n)
 
     def warn(self, message: str) -> None:

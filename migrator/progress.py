@@ -5,9 +5,11 @@ In a log or a pipe, or with -v: also one line per document. `--log-file` gets ev
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from typing import TextIO
 
 
@@ -27,6 +29,44 @@ def human_seconds(s: float) -> str:
 def plural(n: int, word: str) -> str:
     """`1 album`, `2 albums`: a count and its noun."""
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+class DocumentBytes:
+    """One document's bytes for the progress line and the report, counted once: only what goes past the
+    furthest point reached so far, by any stream of its original (`Original.on_read`) or by what one sink
+    said it moved (`Context.add_bytes`, e.g. an upload from a file). A retry, or a second sink reading or
+    uploading the first one's copy, adds nothing."""
+
+    def __init__(self, add: Callable[[int], None]) -> None:
+        self._add, self._furthest, self._lock = add, 0, threading.Lock()
+
+    def reach(self, position: int) -> None:
+        with self._lock:
+            more, self._furthest = max(position - self._furthest, 0), max(position, self._furthest)
+        if more:
+            self._add(more)
+
+    @contextlib.contextmanager
+    def sink_attempt(self) -> Iterator[None]:
+        """One sink's attempt at storing the document, in this thread: its add_bytes calls count here."""
+        _attempt.current = [self, 0]
+        try:
+            yield
+        finally:
+            _attempt.current = None
+
+
+_attempt = threading.local()
+
+
+def sink_moved(n: int) -> bool:
+    """`n` more bytes moved by the sink storing a document in this thread; False outside such a call."""
+    current = getattr(_attempt, "current", None)
+    if current is None:
+        return False
+    current[1] += n
+    current[0].reach(current[1])
+    return True
 
 
 class Progress:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import cache
@@ -24,6 +25,28 @@ ROTATIONS = (0, 90, 180, 270)  # degrees clockwise that the viewer turns the sto
 MEDIA = ("photo", "video", "audio", "other")
 Media = Literal["photo", "video", "audio", "other"]
 CHUNK = 1 << 16
+ID_MAX = 200  # characters: the longest document or container id every sink must keep whole
+
+
+def check_id(value: object) -> str:
+    """The id rule for documents and containers; returns the id or raises ValueError saying what is wrong.
+
+    An id is any non-empty `str` of at most ID_MAX characters without control characters (newline, NUL...)
+    or lone surrogates. Spaces, `/`, `=`, quotes and any other Unicode are allowed and significant: ids
+    are compared exactly (case, Unicode form and spaces count). The same document keeps its id on every
+    listing. A sink keeps distinct ids distinct and finds each id again, also after a lost state
+    (`migrator.testing.HOSTILE_IDS` are the ids the conformance suite stores).
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"an id must be a str, not {type(value).__name__} ({value!r})")
+    if not value:
+        raise ValueError("an id must not be empty")
+    if len(value) > ID_MAX:
+        raise ValueError(f"id {value[:40]!r}... has {len(value)} characters, more than {ID_MAX}")
+    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cs")), None)
+    if bad is not None:
+        raise ValueError(f"id {value!r} holds the control character or lone surrogate {bad!r}")
+    return value
 
 
 @dataclass
@@ -230,8 +253,9 @@ class VerifyingReader:
     """Wraps a byte stream; at end of stream checks the size and hashes announced by the source."""
 
     def __init__(self, raw: IO[bytes], label: str, size: int | None = None, md5: str | None = None,
-                 sha256: str | None = None) -> None:
+                 sha256: str | None = None, on_read: Callable[[int], None] | None = None) -> None:
         self._raw = raw
+        self._on_read = on_read  # told the position after each chunk (the core counts bytes by it)
         self._label = label
         self._expect = (size, (md5 or "").lower() or None, (sha256 or "").lower() or None)
         self._md5 = hashlib.md5(usedforsecurity=False)
@@ -250,6 +274,8 @@ class VerifyingReader:
             self.bytes_read += len(chunk)
             self._md5.update(chunk)
             self._sha256.update(chunk)
+            if self._on_read is not None:
+                self._on_read(self.bytes_read)
         elif self.sha256 is None:
             self._finish()
             checkpoint("stream:complete")
@@ -288,6 +314,9 @@ class Original:
         self.label = label
         self.size, self.md5, self.sha256 = size, md5, sha256
         self.path: Path | None = None
+        # set by the run loop: told how far each stream got, so a document's bytes count once however many
+        # sinks read them (plugins leave it alone)
+        self.on_read: Callable[[int], None] | None = None
 
     @classmethod
     def from_file(cls, path: Path, label: str, size: int | None = None, md5: str | None = None,
@@ -299,7 +328,7 @@ class Original:
     def open(self) -> VerifyingReader:
         """A stream that raises IntegrityError at its end if size or hash are off."""
         raw = open(self.path, "rb") if self.path else self._opener()
-        return VerifyingReader(raw, self.label, self.size, self.md5, self.sha256)
+        return VerifyingReader(raw, self.label, self.size, self.md5, self.sha256, self.on_read)
 
     def read_from(self, path: Path, sha256: str | None = None) -> None:
         self.path = Path(path)

@@ -37,7 +37,7 @@ from .errors import (
     UsageError,
 )
 from .ledger import Ledger
-from .progress import Progress, human_bytes, plural
+from .progress import DocumentBytes, Progress, human_bytes, plural
 from .records import Container, Document, Entry, Item
 from .state import StateStore
 
@@ -267,6 +267,13 @@ def deliver(state: StateStore, sink: Sink, account: str, record: Document | Cont
         checkpoint(f"run:marked:{name}")
     return Stored(stored.ref, counted_status(stored, previous), stored.size, stored.sha256, stored.data,
                   stored.warnings, stored.local_copy)
+
+
+def _counting(counted: DocumentBytes, store: Callable[[Item, StoredRecord | None], Stored], item: Item,
+              previous: StoredRecord | None) -> Stored:
+    """One attempt of sink.store, its add_bytes calls counted for this document."""
+    with counted.sink_attempt():
+        return store(item, previous)
 
 
 def offer_copy(item: Item, path: str | Path | None, sha256: str | None) -> None:
@@ -585,6 +592,9 @@ class Runner:
         doc = item.document
         fp = fingerprint(doc)
         updated_at = entry.updated_at or doc.updated_at
+        counted = DocumentBytes(self.progress.add_bytes)  # the document's bytes, once, whichever sinks move them
+        if item.original is not None:
+            item.original.on_read = counted.reach
         statuses: list[str] = []
         outcomes: list[str] = []  # what each sink did, for the -v line
         for sink, account, prev in zip(self.sinks, self.accounts, previous):
@@ -604,8 +614,8 @@ class Runner:
                 outcomes.append(f"{name} skipped ({prev.last_error})")
                 continue
             try:
-                stored = deliver(self.store, sink, account, doc, prev, partial(sink.store, item, prev),
-                                 self._retry, updated_at, fp)
+                attempt = partial(_counting, counted, sink.store, item, prev)
+                stored = deliver(self.store, sink, account, doc, prev, attempt, self._retry, updated_at, fp)
             except SkipDocument as exc:
                 self._skipped(doc, name, str(exc))
                 statuses.append("skipped")

@@ -87,7 +87,24 @@ def test_summary_of_one_sink_in_plain_words(cli, data, home):
     again = folder_run(cli, data, home)
     assert again.stdout.splitlines()[0].startswith("6 listed, 5 unchanged, 1 skipped;")
     assert again.stdout.splitlines()[1] == ("folder: 5 unchanged, 1 skipped (audio is not accepted here) · "
-                                            "1 album updated")
+                                            "1 album unchanged")
+
+
+def test_bytes_count_once_per_document_however_many_sinks_read_them(cli, data, home):
+    """The issue's `ipernity local catalog` said 4.9 MB for a 2.5 MB download: the second sink reading the
+    first one's copy counted the bytes again. Each original counts once, in the summary and the report."""
+    delivered = sum(len(d["content"].encode()) for d in dataset()["documents"])
+    report = home / "report.json"
+    args = ["run", "jsonfile", "local", "folder", "-o", f"jsonfile.file={data}", "-o", f"local.path={home / 'backup'}",
+            "-o", f"folder.path={home / 'out'}", "--state", str(home / "state.sqlite3"), "--report", str(report)]
+    result = cli(*args, env=ALL)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(report.read_text())["bytes"] == delivered
+    assert result.stdout.splitlines()[0] == f"6 listed, 6 new; {delivered} B in " + \
+        result.stdout.splitlines()[0].split(" B in ")[1]
+    assert len(list((home / "out").glob("*.bin"))) == 5  # the folder read all five (audio it skips)
+    again = cli(*args, env=ALL)
+    assert json.loads(report.read_text())["bytes"] == 0, again.stdout  # nothing read: nothing counted
 
 
 def test_failures_are_counted_in_the_summary(cli, data, home):

@@ -25,8 +25,9 @@ class TestFolderSink(SinkConformance):
         self.root = tmp_path / "out"
         return {"path": self.root}
 
-    def count_copies(self, sink, document) -> int:
-        return len(list(self.root.glob(f"{document.source}-{document.id}.bin")))
+    def count_copies(self, sink, document) -> int:  # a document is stored once its .json holds it
+        return sum(p.name.startswith(f"{document.source}-") and (record := json.loads(p.read_text("utf-8")))
+                   .get("id") == document.id and record.get("kind") == "document" for p in self.root.glob("*.json"))
 
     def read_back(self, sink, stored) -> bytes:
         return (self.root / f"{stored.ref}.bin").read_bytes()
@@ -42,6 +43,14 @@ class TestJsonFileSource(SourceConformance):
                 for n, text in enumerate(HOSTILE_TEXT.values())]
         data = {"documents": docs, "containers": [{"kind": "album", "id": "a1", "title": "Album",
                                                     "members": [d["id"] for d in docs]}]}
-        path = tmp_path / "data.json"
+        path = self.data_path = tmp_path / "data.json"
         path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
         return {"file": path}
+
+    def rewrite_original(self, source, entry) -> bool:
+        """The service changed the document's bytes (same size) and its updated_at, as a real service does."""
+        data = json.loads(self.data_path.read_text("utf-8"))
+        raw = next(d for d in data["documents"] if d["id"] == entry.id)
+        raw["content"], raw["updated_at"] = raw["content"].swapcase(), "2021-01-01T00:00:00Z"
+        self.data_path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+        return True

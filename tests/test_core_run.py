@@ -210,9 +210,12 @@ def test_killed_process_state_is_consistent(cli, data, home):
     assert result.returncode == 9
     # the 3rd document was written but never confirmed: it is not done, and the rerun redoes it
     assert done_ids(home / "state.sqlite3") == {"1", "2"}
-    report = home / "r.json"
-    assert run(cli, data, out, "--report", str(report)).returncode == 0
-    assert json.loads(report.read_text())["counts"]["new"] == 3
+    report, events = home / "r.json", home / "events.log"
+    assert run(cli, data, out, "--report", str(report), env={"MEMTEST_EVENTS": str(events)}).returncode == 0
+    # the sink is asked again for the 3rd and finds its whole copy (written before the kill): unchanged
+    assert "migrated mem:3 folder unchanged" in events.read_text().splitlines()
+    counts = json.loads(report.read_text())["counts"]
+    assert (counts["new"], counts["unchanged"]) == (2, 3)  # 4 and 5; 1, 2 and the 3rd
 
 
 def test_parallel_jobs(cli, home):
@@ -321,10 +324,11 @@ def test_plain_lines_when_not_a_terminal():
 
 
 def test_album_stored_again_counts_as_updated(cli, data, home):
+    """A sink that says "new" for a container it already made: the run counts it as updated."""
     out = home / "out"
-    assert run(cli, data, out).returncode == 0
+    assert run(cli, data, out, "-o", "folder.always_new=true").returncode == 0
     report = home / "r.json"
-    assert run(cli, data, out, "--report", str(report)).returncode == 0
+    assert run(cli, data, out, "-o", "folder.always_new=true", "--report", str(report)).returncode == 0
     containers = json.loads(report.read_text())["containers"]
     assert containers.get("updated") == 2 and "new" not in containers
 
@@ -373,3 +377,47 @@ def test_bookmark_moves_over_the_completed_prefix_only_and_forgets_what_it_passe
     for i in range(10_000):
         many.complete(many.listed(Entry(source="s", id=str(i), load=lambda: None, bookmark=str(i))))
     assert many.value() == "9999" and not many._waiting and not many._ok  # nothing held behind the prefix
+
+
+def test_an_original_counts_once_however_many_streams_read_it(tmp_path):
+    """A retry after a reset, a second sink, a sink reading or uploading the first one's copy: once."""
+    import io
+
+    from migrator.progress import DocumentBytes, sink_moved
+    from migrator.records import Original
+
+    data = b"x" * 300_000
+    counted: list[int] = []
+    document = DocumentBytes(counted.append)
+    original = Original(lambda: io.BytesIO(data), "mem:1", size=len(data))
+    original.on_read = document.reach
+    with original.open() as stream:
+        stream.read(1 << 16)  # a first attempt that stops after one chunk
+    for _ in range(2):  # the retry, then a second sink
+        with original.open() as stream:
+            while stream.read(1 << 16):
+                pass
+    copy = tmp_path / "copy.bin"
+    copy.write_bytes(data)
+    original.read_from(copy)  # a later sink reads an earlier one's copy
+    with original.open() as stream:
+        while stream.read(1 << 16):
+            pass
+    with document.sink_attempt():  # a sink uploading the copy by its path says what it moved
+        assert sink_moved(len(data))
+    assert not sink_moved(1)  # outside a sink's attempt: not this document's
+    assert sum(counted) == len(data)
+
+
+def test_the_id_rule():
+    from migrator.records import ID_MAX, check_id
+    from migrator.testing import HOSTILE_IDS
+
+    for doc_id in HOSTILE_IDS.values():
+        assert check_id(doc_id) == doc_id
+    assert max(len(i) for i in HOSTILE_IDS.values()) == ID_MAX  # the suite stores the longest id allowed
+    for wrong, says in [("", "must not be empty"), (12, "must be a str, not int"),
+                        ("x" * (ID_MAX + 1), "201 characters"), ("a\nb", "control character"),
+                        ("a\x00b", "control character"), ("a\ud800", "lone surrogate")]:
+        with pytest.raises(ValueError, match=says):
+            check_id(wrong)

@@ -18,6 +18,13 @@ context.bind(state, account, chain), store()/store_container()/finish()/close(),
 against a real `StateStore` in tmp_path, through `Harness`. A check a plugin knowingly fails goes in
 `xfail = {"test_name": "reason"}` (strict: it must fail until fixed). pytest and (optionally)
 jsonschema are needed: `pip install 'migrator[test]'`.
+
+Beyond "stores a document whole", the sink suite checks that the same record stored again says
+"unchanged", that a same-size rewrite replaces the copy and its sha256, that a failed stream leaves no
+file behind, that the ids of `HOSTILE_IDS` stay apart and are found again, and that after a lost state
+(an empty state store, the same target) nothing is created twice. The source suite checks the id rule
+(`migrator.records.check_id`), that ids are stable between listings and, with the `rewrite_original`
+hook, that a rewritten file changes the entry and the record.
 """
 
 from __future__ import annotations
@@ -27,11 +34,11 @@ import pytest
 pytest.register_assert_rewrite("migrator.testing.base", "migrator.testing.sink", "migrator.testing.source")
 
 from .harness import Harness, error_text, plugin_class  # noqa: E402
-from .samples import HOSTILE_TEXT, TrackedOriginal, document, item, jpeg, mp4  # noqa: E402
+from .samples import HOSTILE_IDS, HOSTILE_TEXT, TrackedOriginal, document, item, jpeg, mp4  # noqa: E402
 from .sink import SinkConformance  # noqa: E402
 from .source import SourceConformance, assert_valid_record  # noqa: E402
 
 __all__ = [
-    "HOSTILE_TEXT", "Harness", "SinkConformance", "SourceConformance", "TrackedOriginal", "assert_valid_record",
-    "document", "error_text", "item", "jpeg", "mp4", "plugin_class",
+    "HOSTILE_IDS", "HOSTILE_TEXT", "Harness", "SinkConformance", "SourceConformance", "TrackedOriginal",
+    "assert_valid_record", "document", "error_text", "item", "jpeg", "mp4", "plugin_class",
 ]

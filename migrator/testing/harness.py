@@ -71,6 +71,7 @@ class Harness:
         self.contexts: list[Context] = []
         self.accounts: dict[int, str] = {}  # id(plugin) → what its account() said
         self.chains: dict[int, str] = {}  # id(plugin) → the chain its context is bound to (bookmarks)
+        self.said: dict[str, str] = {}  # record key → the status the sink's last store call itself returned
         self._log = _Records()
         logging.getLogger().addHandler(self._log)
 
@@ -133,8 +134,9 @@ class Harness:
         counts as "updated"), and its local copy is offered to whatever reads `item.original` next."""
         doc = item.document
         prev = self.previous(sink, "document", doc.source, doc.id)
-        stored = deliver(self.state, sink, self.accounts[id(sink)], doc, prev, partial(sink.store, item, prev),
-                         self._calling(sink.store), doc.updated_at)
+        stored = deliver(self.state, sink, self.accounts[id(sink)], doc, prev,
+                         partial(self._noting, doc.key, sink.store, item, prev), self._calling(sink.store),
+                         doc.updated_at)
         offer_copy(item, stored.local_copy, stored.sha256)
         return stored
 
@@ -150,7 +152,16 @@ class Harness:
         """sink.store_container(container, previous), marked in the state; status counted as for documents."""
         prev = self.previous(sink, container.kind, container.source, container.id)
         return deliver(self.state, sink, self.accounts[id(sink)], container, prev,
-                       partial(sink.store_container, container, prev), self._calling(sink.store_container))
+                       partial(self._noting, container.key, sink.store_container, container, prev),
+                       self._calling(sink.store_container))
+
+    def _noting(self, key: str, method: Callable[..., Stored], *args: Any) -> Stored:
+        """Call the sink and note the status it said itself (the run counts "new" over a done record as
+        "updated", which would hide a sink that says "new" every time)."""
+        stored = method(*args)
+        if isinstance(stored, Stored):
+            self.said[key] = stored.status
+        return stored
 
     def _calling(self, method: Callable[..., Any]) -> Callable[[Callable[[], T]], T]:
         return lambda attempt: self.call(attempt, what=_name(method))

@@ -29,6 +29,36 @@ HOSTILE_TEXT = {
     "dots_spaces": " . ",
 }
 
+_LONG_ID = ("a very long id " * 14)[:199]
+
+# Document ids a sink must keep whole and apart (the rule: `migrator.records.check_id`): separators,
+# `=` and quotes (tag syntax), case and Unicode forms that differ, and the longest id allowed, twice,
+# differing only in the last character. Pairs like "a/b", "a_b" and "a b" catch a sink that replaces
+# characters; the two long ones, a sink that cuts ids short.
+HOSTILE_IDS = {
+    "space": "two words",
+    "padded": " padded ",
+    "slash": "a/b",
+    "underscore": "a_b",
+    "blank": "a b",
+    "path": "2019/Holidays/IMG 0001.jpg",
+    "backslash": "a\\b",
+    "dotdot": "..",
+    "equals": "key=value",
+    "quotes": "it's \"quoted\"",
+    "colon": "flickr:123",
+    "percent": "a%2Fb",
+    "dash": "-rf",
+    "upper": "IMG_0001",
+    "lower": "img_0001",
+    "nfc": "caf\u00e9",
+    "nfd": "cafe\u0301",
+    "emoji": "\U0001f305 sunset",
+    "cjk": "\u65e5\u672c\u8a9e",
+    "long": _LONG_ID + "1",
+    "long_twin": _LONG_ID + "2",
+}
+
 
 def jpeg(label: str = "", width: int = 8, height: int = 8) -> bytes:
     """A valid baseline greyscale JPEG (flat grey), made unique by `label` in a comment segment."""

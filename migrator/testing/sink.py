@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,7 +17,7 @@ from ..records import AlbumRef, Container, Document, Item
 from . import samples
 from .base import Conformance
 from .harness import Harness, plugin_class
-from .samples import HOSTILE_TEXT, SOURCE, TrackedOriginal, item
+from .samples import HOSTILE_IDS, HOSTILE_TEXT, SOURCE, TrackedOriginal, item, jpeg
 
 BROKEN_STREAMS = ("short", "corrupt", "reset")
 OTHER_MEDIA = {"audio-without-original": ("audio", "none"), "other-file": ("other", "ok"), "video": ("video", "ok")}
@@ -34,6 +35,12 @@ class SinkConformance(Conformance):
 
     Optional hooks make the checks sharper: `count_copies(sink, document)` (how many copies of the
     document the target holds) and `read_back(sink, stored)` (the bytes stored under `stored.ref`).
+
+    What the checks hold a sink to, beyond storing a document whole: the same record stored again says
+    "unchanged"; other bytes of the same size replace the copy and its reported size and sha256; a
+    stream that fails midway leaves nothing behind (no copy, no partial file anywhere under tmp_path);
+    every id of `HOSTILE_IDS` is kept apart from the others and found again; and after a lost state (the
+    same target, an empty state store) the sink finds what it stored instead of creating it again.
     """
 
     sink: ClassVar[str | type[Sink]]
@@ -60,6 +67,13 @@ class SinkConformance(Conformance):
         h.shutdown()
 
     @pytest.fixture
+    def lost_state(self, sink_options: dict[str, Any], tmp_path: Path) -> Iterator[Harness]:
+        """A second harness with its own, empty state store: the next run after the state file was lost."""
+        h = Harness(tmp_path / "lost-state")
+        yield h
+        h.shutdown()
+
+    @pytest.fixture
     def sink_class(self, sink_options: dict[str, Any]) -> type[Sink]:
         return plugin_class(self.sink, "sink")
 
@@ -82,9 +96,15 @@ class SinkConformance(Conformance):
 
     def assert_stored_original(self, sink: Sink, stored: Stored, it: Item) -> None:
         """A newly stored document: a ref, status "new", the original read to its end, the right bytes."""
-        name, original, key = sink.context.name, it.original, it.document.key
+        name, key = sink.context.name, it.document.key
         assert stored.ref, f"{name}.store returned an empty ref for {key}"
         assert stored.status == "new", f"{name}.store said {stored.status!r} for the new document {key}"
+        self.assert_holds(sink, stored, it)
+
+    def assert_holds(self, sink: Sink, stored: Stored, it: Item, copies: int | None = 1) -> None:
+        """The original was read to its end; the reported size and sha256, the local copy and what the target
+        holds under the ref (as far as the hooks tell) are the original's bytes; `copies` copies (None: any)."""
+        name, original, key = sink.context.name, it.original, it.document.key
         if isinstance(original, TrackedOriginal):
             data = original.data
             assert original.fully_read, (
@@ -94,13 +114,16 @@ class SinkConformance(Conformance):
             if stored.size is not None:
                 assert stored.size == len(data), f"Stored.size {stored.size} but the original has {len(data)} bytes"
             if stored.sha256:
-                assert stored.sha256 == hashlib.sha256(data).hexdigest(), "Stored.sha256 is not the original's"
+                assert stored.sha256 == hashlib.sha256(data).hexdigest(), \
+                    f"{name} reported Stored.sha256 {stored.sha256[:16]}... for {key}, but its original's bytes hash " \
+                    f"to {hashlib.sha256(data).hexdigest()[:16]}...: report the hash of the bytes stored this time"
             if original.path is not None:
                 assert Path(original.path).read_bytes() == data, \
                     f"{name} said Stored.local_copy={original.path} but that file does not hold the original"
             back = self.read_back(sink, stored)
             assert back is None or back == data, f"{name} holds other bytes than the original under {stored.ref!r}"
-            self.assert_copies(sink, it.document, 1)
+            if copies is not None:
+                self.assert_copies(sink, it.document, copies)
 
     # -- the checks -----------------------------------------------------------------------------------------
     def test_open_account_close(self, make_sink: Callable[..., Sink], harness: Harness) -> None:
@@ -174,6 +197,132 @@ class SinkConformance(Conformance):
         idle = make_sink()  # a run with nothing to do
         harness.finish(idle)
         harness.close(idle)
+
+    def test_same_record_again_is_unchanged(self, make_sink: Callable[..., Sink], harness: Harness) -> None:
+        """store() handed a record it already holds, same record and bytes (the core does that after a failure
+        or when its state lost track): the sink says "unchanged", itself. A sink that says "new" every
+        time makes each rerun report work that was not done."""
+        sink = make_sink()
+        first = harness.store(sink, item("same-1"))
+        key = f"{SOURCE}:same-1"
+        for attempt in ("the same run", "the next run"):
+            if attempt == "the next run":
+                harness.finish(sink)
+                harness.close(sink)
+                sink = make_sink()
+            again = harness.store(sink, item("same-1"))
+            said = harness.said[key]
+            assert said == "unchanged", (
+                f"{sink.context.name}.store said {said!r} for {key}, which it already holds with the "
+                f"same record and bytes ({attempt}): nothing changed, so the status must be 'unchanged' (compare "
+                "with what you stored: `previous`, or your own copy)")
+            assert again.ref == first.ref, f"stored again under another ref: {first.ref!r} then {again.ref!r}"
+            self.assert_copies(sink, samples.document("same-1"), 1)
+
+    def test_same_size_rewrite_replaces_the_copy(self, make_sink: Callable[..., Sink], harness: Harness) -> None:
+        """The source's file was rewritten with other bytes of the same size (an edited photo; the record says
+        so by its md5): the sink stores the new bytes and reports their size and sha256, not the old ones.
+        A sink that cannot replace an original says so in Stored.warnings."""
+        old, new = jpeg("rewrite-1 version 1"), jpeg("rewrite-1 version 2")
+        sink = make_sink()
+        harness.store(sink, item("rewrite-1", data=old))
+        harness.finish(sink)
+        harness.close(sink)
+        sink = make_sink()
+        rewritten = item("rewrite-1", data=new, updated_at="2020-06-01T12:00:00Z")
+        stored = harness.store(sink, rewritten)
+        name, key = sink.context.name, rewritten.document.key
+        assert stored.status == "updated", \
+            f"{name}.store said {stored.status!r} for {key} after its original was rewritten (same size, other bytes)"
+        kept_old = bool(stored.warnings) and self.read_back(sink, stored) == old
+        if stored.sha256 == hashlib.sha256(old).hexdigest():
+            raise AssertionError(
+                f"{name} reported the old sha256 {stored.sha256[:16]}... for {key} after its original was rewritten "
+                "with other bytes of the same size: a stale hash. Compare the content (the md5/sha256 the "
+                "record announces, or the bytes), never only the size")
+        if not kept_old:  # the old version may be kept beside the new one (local keeps it, renamed)
+            self.assert_holds(sink, stored, rewritten, copies=None)
+
+    @pytest.mark.parametrize("stream", BROKEN_STREAMS)
+    def test_failed_stream_leaves_nothing(self, make_sink: Callable[..., Sink], harness: Harness,
+                                          tmp_path: Path, stream: str) -> None:
+        """A stream that fails midway: no copy on the target and, once the sink is closed, no file anywhere under
+        tmp_path (the target, the work folder) holding part of the original."""
+        doc_id = f"leftover-{stream}"
+        sink = make_sink()
+        with pytest.raises(DocumentError):
+            harness.store(sink, item(doc_id, stream=stream))
+        self.assert_copies(sink, samples.document(doc_id), 0)
+        harness.close(sink)
+        marker = f"migrator conformance {doc_id}".encode()
+        left = [p for p in files_under(tmp_path, skip={harness.state.path}) if marker in p.read_bytes()]
+        assert not left, (
+            f"{sink.context.name} left {', '.join(str(p.relative_to(tmp_path)) for p in left)} holding part of the "
+            f"original of {SOURCE}:{doc_id} after its stream failed ({stream}): write to a temporary name, move "
+            "it into place only once the stream ended without error, and remove it when it fails")
+
+    def test_hostile_ids(self, make_sink: Callable[..., Sink], harness: Harness,
+                         lost_state: Harness, sink_class: type[Sink], sink_options: dict[str, Any]) -> None:
+        """Every id of HOSTILE_IDS (spaces, `/`, `=`, quotes, case, Unicode forms, 200 characters) is stored
+        apart from the others, comes back as the same ref on the next run and after a lost state."""
+        sink = make_sink()
+        items = {case: item(doc_id) for case, doc_id in HOSTILE_IDS.items()}
+        first = {case: harness.store(sink, it) for case, it in items.items()}
+        refs: dict[str, str] = {}
+        for case, stored in first.items():
+            assert stored.ref not in refs, (
+                f"{sink.context.name} stored the ids {HOSTILE_IDS[refs.get(stored.ref)]!r} and {HOSTILE_IDS[case]!r} "
+                f"under the same ref {stored.ref!r}: distinct ids must stay distinct (never replace or cut "
+                "characters without keeping the id whole somewhere, e.g. with a hash of it)")
+            refs[stored.ref] = case
+        for case, it in items.items():
+            self.assert_stored_original(sink, first[case], it)
+        harness.finish(sink)
+        harness.close(sink)
+        runs = (("the next run", harness, make_sink),
+                ("a lost state", lost_state, lambda: lost_state.sink(sink_class, sink_options)))
+        for when, h, make in runs:
+            sink = make()
+            for case, doc_id in HOSTILE_IDS.items():
+                again = h.store(sink, item(doc_id))
+                assert again.ref == first[case].ref, (
+                    f"{sink.context.name} did not find the id {doc_id!r} again after {when}: stored under "
+                    f"{again.ref!r}, first under {first[case].ref!r}; a sink must find every id it stored (ids "
+                    "are compared exactly: case, Unicode form and spaces count)")
+                assert again.status != "new", \
+                    f"{sink.context.name} said 'new' for the id {doc_id!r} after {when}, though it found it stored"
+                self.assert_copies(sink, items[case].document, 1)
+            h.finish(sink)
+            h.close(sink)
+
+    def test_lost_state_finds_what_it_stored(self, make_sink: Callable[..., Sink], harness: Harness,
+                                             lost_state: Harness, sink_class: type[Sink],
+                                             sink_options: dict[str, Any]) -> None:
+        """The state store was lost (deleted, a new machine) but the target still holds the copies: the rerun
+        finds each document (and album) where it is, creates nothing again and does not call it "new"."""
+        sink = make_sink()
+        album_ref = AlbumRef("lost-album", "Lost and found", 1)
+        first = harness.store(sink, item("lost-1", albums=[album_ref]))
+        album = Container("album", SOURCE, "lost-album", title="Lost and found", members=["lost-1"])
+        first_album = self._container(harness, sink, album, required=self.supports_albums)
+        harness.finish(sink)
+        harness.close(sink)
+        sink = lost_state.sink(sink_class, sink_options)
+        name, key = sink.context.name, f"{SOURCE}:lost-1"
+        again = lost_state.store(sink, item("lost-1", albums=[album_ref]))
+        assert again.ref == first.ref, (
+            f"after a lost state (the same target, an empty state store) {name} stored {key} under a new ref "
+            f"{again.ref!r} (first {first.ref!r}): it made a second copy. Find your copy from the target itself "
+            "(e.g. by the id you write on it), not only from the state or context.memory")
+        self.assert_copies(sink, samples.document("lost-1"), 1)
+        said = lost_state.said[key]
+        assert said != "new", f"after a lost state {name} said 'new' for {key}, which it found already stored"
+        again_album = self._container(lost_state, sink, album, required=self.supports_albums)
+        if first_album is not None and again_album is not None:
+            assert again_album.ref == first_album.ref, (
+                f"after a lost state {name} stored album {album.key} under a new ref {again_album.ref!r} "
+                f"(first {first_album.ref!r}): it made a second album")
+        lost_state.finish(sink)
 
     @pytest.mark.parametrize("case", sorted(HOSTILE_TEXT))
     def test_hostile_text(self, make_sink: Callable[..., Sink], harness: Harness, case: str) -> None:
@@ -270,6 +419,19 @@ class SinkConformance(Conformance):
         (AuthorizationNeeded, UsageError...) that does not quote the value, never a raw exception."""
         wrong_secrets(harness, sink_class, "sink", sink_options,
                       lambda sink: harness.store(sink, item("wrong-secret")))
+
+
+def files_under(root: Path, skip: set[Path]) -> list[Path]:
+    """Every regular file under `root` (symlinks not followed), but those in `skip` and their -wal/-shm."""
+    skipped = {str(p) for p in skip} | {f"{p}-wal" for p in skip} | {f"{p}-shm" for p in skip} | \
+        {f"{p}-journal" for p in skip}
+    found = []
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = Path(folder, name)
+            if str(path) not in skipped and path.is_file() and not path.is_symlink():
+                found.append(path)
+    return found
 
 
 def wrong_secrets(harness: Harness, cls: type, role: str, options: dict[str, Any],

@@ -11,7 +11,8 @@ from typing import Any, ClassVar
 import pytest
 
 from ..api import Source
-from ..records import CHUNK, MEDIA, Container, Document, Entry, Item, Original, dumps, json_schema
+from ..records import CHUNK, MEDIA, Container, Document, Entry, Item, Original, check_id, dumps, json_schema
+from ..run import fingerprint
 from .base import Conformance
 from .harness import Harness, plugin_class
 from .sink import wrong_secrets
@@ -56,6 +57,11 @@ class SourceConformance(Conformance):
                 return {"path": make_some_documents(tmp_path)}
 
     `unlisted_members = "why"` allows containers to name documents the listing does not hold.
+
+    Optional hook: `rewrite_original(source, entry) -> bool` gives a listed document other bytes of the same
+    size at the source, as when a person edits the photo (False, the default: this test cannot, and that
+    check is skipped). The suite then lists again and checks that the entry and the record changed.
+    Ids must follow `migrator.records.check_id` and name the same document on every listing.
     """
 
     source: ClassVar[str | type[Source]]
@@ -92,6 +98,10 @@ class SourceConformance(Conformance):
         assert entries, f"{source.context.name} listed nothing: give the conformance test a non-empty account"
         return source, entries
 
+    def rewrite_original(self, source: Source, entry: Entry) -> bool:
+        """Give `entry`'s document other bytes of the same size at the source; False: this test cannot."""
+        return False
+
     @staticmethod
     def load(harness: Harness, entry: Entry) -> Item:
         item = harness.call(entry.load, what=f"Entry.load() of {entry.key}")
@@ -117,6 +127,10 @@ class SourceConformance(Conformance):
             assert isinstance(entry, Entry), f"entries() yielded {entry!r}, not a migrator.Entry"
             assert isinstance(entry.source, str) and entry.source, f"{entry!r}: empty source"
             assert isinstance(entry.id, str) and entry.id, f"{entry!r}: empty id"
+            try:
+                check_id(entry.id)
+            except ValueError as exc:
+                raise AssertionError(f"{entry.key}: {exc} (the id rule: migrator.records.check_id)") from None
             assert callable(entry.load), f"{entry.key}: load is not callable"
             assert entry.updated_at is None or isinstance(entry.updated_at, str), f"{entry.key}: updated_at not a str"
             assert entry.bookmark is None or isinstance(entry.bookmark, str), f"{entry.key}: bookmark not a str"
@@ -129,6 +143,52 @@ class SourceConformance(Conformance):
             "bookmarks must strictly ascend in listing order (the core saves the last one of a completed prefix)"
         total = harness.call(source.total)
         assert total is None or total == len(entries), f"total() said {total}, entries() listed {len(entries)}"
+
+    def test_ids_stable_between_listings(self, listed: tuple[Source, list[Entry]], harness: Harness,
+                                         make_source: Callable[..., Source]) -> None:
+        """The next run lists the same ids for the same documents: the state is keyed by them."""
+        source, entries = listed
+        harness.close(source)
+        again = harness.entries(make_source())
+        first = {e.key: e for e in entries}
+        second = {e.key: e for e in again}
+        gone, came = sorted(first.keys() - second.keys()), sorted(second.keys() - first.keys())
+        assert not gone and not came, (
+            f"{source.context.name} listed other ids the second time, the account unchanged: {gone[:3]} became "
+            f"{came[:3]} ({len(gone)} of {len(first)} ids changed). An id must name the same document on every "
+            "listing (derive it from what identifies the document, never from the listing's order or time): "
+            "the state is keyed by it, and a new id migrates the document again")
+        moved = [k for k in first if (first[k].title, first[k].size) != (second[k].title, second[k].size)]
+        assert not moved, f"{source.context.name}: the same id names another document on the next listing: {moved[:3]}"
+
+    def test_record_changes_with_its_file(self, listed: tuple[Source, list[Entry]], harness: Harness,
+                                          make_source: Callable[..., Source]) -> None:
+        """After the file of a document is rewritten (same size, other bytes), its entry looks changed (or has
+        no updated_at) and its record differs: the core hands an identical record to no sink, so a record
+        that does not change keeps every copy stale."""
+        source, entries = listed
+        entry = next((e for e in entries if self.load(harness, e).original is not None), None)
+        assert entry is not None, "no listed document has an original: give the conformance test some files"
+        before = self.load(harness, entry)
+        size, digest = read_original(harness, before.original, entry.key)
+        if not self.rewrite_original(source, entry):
+            pytest.skip("define rewrite_original(source, entry) to check that a changed file changes the record")
+        harness.close(source)
+        name = source.context.name
+        later = {e.key: e for e in harness.entries(make_source())}
+        assert entry.key in later, \
+            f"{entry.key} is gone from the listing after its file was rewritten: is its id stable between listings?"
+        changed = later[entry.key]
+        assert changed.updated_at is None or changed.updated_at != entry.updated_at, (
+            f"{name}: Entry.updated_at of {entry.key} stayed {entry.updated_at!r} after its file was rewritten: the "
+            "core compares it with what the sinks stored and does not even load the document")
+        after = self.load(harness, changed)
+        new_size, new_digest = read_original(harness, after.original, entry.key)
+        assert (new_size, new_digest) != (size, digest), "rewrite_original did not change the bytes the source gives"
+        assert fingerprint(after.document) != fingerprint(before.document), (
+            f"{name} gave the same record for {entry.key} after its file was rewritten with other bytes of the "
+            "same size: the core then hands it to no sink (their copies stay stale). Put something of the file "
+            "in the record: FileInfo.md5 or sha256 (best), or its size and modification time")
 
     def test_documents_round_trip(self, listed: tuple[Source, list[Entry]], harness: Harness) -> None:
         """Each loaded document is the entry's, survives JSON and matches the JSON Schema."""

@@ -121,15 +121,20 @@ class FlickrSink(Sink):
             photo_id, have = self.uploads.send(item, key, want), as_uploaded(want)
             have["license"] = self.metadata.default_license(photo_id)
             self.metadata.apply(photo_id, want, have, warnings)
-        elif previous is not None and previous.done and item.original and doc.file and doc.file.size and \
-                previous.size and doc.file.size != previous.size:
+        elif previous is not None and previous.done and item.original and _original_changed(doc, previous):
             warnings.append("the original changed at the source; Flickr keeps the first upload")
+        placed = False
         for album in doc.albums:
             album_key = f"{doc.source}:{album.id}"
             if album_key not in have.get("albums", []):
                 self.sets.place(album_key, album.title, photo_id, fresh)
+                placed = True
         want["albums"] = [f"{doc.source}:{a.id}" for a in doc.albums]
-        status = "new" if fresh or previous is None or not previous.done else "updated"
+        want["md5"] = doc.file.md5 if doc.file else None  # tells a same-size change of the original next time
+        if fresh or (previous is not None and not previous.done):
+            status = "new"
+        else:  # found by its identity (after a lost state too): nothing is created
+            status = "unchanged" if want == have and not placed and not warnings else "updated"
         size = doc.file.size if doc.file else None
         return Stored(ref=photo_id, status=status, size=size, data=want, warnings=warnings)
 
@@ -202,3 +207,12 @@ def _new_account() -> Any:
     from .sandbox.model import Account
 
     return Account.empty(0, "sandbox", created_at=946684800)  # old enough that replayed posted dates are accepted
+
+
+def _original_changed(doc: Document, previous: StoredRecord) -> bool:
+    """The source's original differs from the one uploaded: another size, or another md5 of the same size."""
+    if not doc.file:
+        return False
+    resized = bool(doc.file.size and previous.size and doc.file.size != previous.size)
+    uploaded_md5 = previous.data.get("md5")
+    return resized or bool(doc.file.md5 and uploaded_md5 and doc.file.md5 != uploaded_md5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ class TestLocalSink(SinkConformance):
         return {"path": self.root}
 
     def count_copies(self, sink, document) -> int:  # originals in the dated folders, not album links
-        found = self.root.glob(f"*/*/*[[]{document.id}[]].*")
+        found = self.root.glob(f"*/*/*{glob.escape(f'[{layout.token(document.id)}]')}.*")
         return sum(p.suffix not in (".json", ".xmp") and p.parent.name != layout.NOT_IN_ALBUM for p in found)
 
     def read_back(self, sink, stored) -> bytes | None:
