@@ -588,3 +588,5 @@ def main() -> None:
 
 
 __all__ = ["cli", "main", "registry"]
+
+from . import cli_new  # noqa: E402, F401 - registers `migrator new-plugin`
