@@ -85,3 +85,13 @@ def test_the_guide_plugin_stores_a_same_size_rewrite_with_its_new_hash(tmp_path:
         assert (tmp_path / "copies" / again.ref).read_bytes() == rewritten
     finally:
         harness.shutdown()
+
+
+def test_class_names_the_guide_gives_exist() -> None:
+    """Every `migrator_x.module.Class` the plugin guide names can be imported as written."""
+    text = (ROOT / "docs" / "plugins.md").read_text("utf-8")
+    names = set(re.findall(r"`(migrator_\w+(?:\.\w+)*\.[A-Z]\w+)`", text))
+    assert len(names) >= 10
+    for name in sorted(names):
+        module, _, attr = name.rpartition(".")
+        assert hasattr(importlib.import_module(module), attr), f"docs/plugins.md names {name}, which does not exist"
