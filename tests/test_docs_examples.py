@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from migrator.testing import Harness, jpeg
+from migrator.testing import Harness, SinkConformance, SourceConformance, jpeg
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "docs" / "plugins.md", ROOT / "docs" / "architecture.md", ROOT / "README.md"]
@@ -95,3 +95,29 @@ def test_class_names_the_guide_gives_exist() -> None:
     for name in sorted(names):
         module, _, attr = name.rpartition(".")
         assert hasattr(importlib.import_module(module), attr), f"docs/plugins.md names {name}, which does not exist"
+
+
+GUIDE = run_block("guide", next(code for _, code in blocks() if "class CopyFolder" in code))
+
+
+class TestGuideCopyFolder(SinkConformance):
+    """The guide's sink passes the conformance suite as printed."""
+
+    sink = GUIDE.CopyFolder
+    supports_albums = False
+
+    @pytest.fixture
+    def sink_options(self, tmp_path: Path) -> dict:
+        return {"path": tmp_path / "copies"}
+
+
+class TestGuideJpegFolder(SourceConformance):
+    """The guide's source passes the conformance suite as printed."""
+
+    source = GUIDE.JpegFolder
+
+    @pytest.fixture
+    def source_options(self, tmp_path: Path) -> dict:
+        for n in range(3):
+            (tmp_path / f"photo{n}.jpg").write_bytes(jpeg(f"photo {n}"))
+        return {"path": tmp_path}
