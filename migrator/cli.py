@@ -420,25 +420,36 @@ def _logging(verbose: int, quiet: bool, progress: Progress | None = None) -> Non
 
 # -- plugins --------------------------------------------------------------------------------------
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable list: one object per source and sink.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Machine-readable list: one object per source, sink, folder format (and hooks-only plugin).")
 def plugins(as_json: bool) -> None:
-    """List installed sources and sinks with their options."""
+    """List installed plugins: each one's hooks, sources, sinks and folder formats, with their options."""
     reg = registry()
-    entries = [r.describe() for r in reg.all()]
+    entries = [r.describe() | {"hooks": reg.hooks.get(r.plugin, [])} for r in reg.all()]
     for entry in entries:
         for option in entry["options"]:  # `env` holds only the aliases: every name, in the order they win
             option["environment"] = [opts.env_name(entry["name"], option["name"]), *option["env"]]
+    formats = [{"name": cls.name, "kind": "folder format", "plugin": reg.formats[cls.name].plugin,
+                "version": reg.formats[cls.name].version, "description": (cls.__doc__ or "").strip().split("\n")[0],
+                "options": [], "hooks": reg.hooks.get(reg.formats[cls.name].plugin, [])} for cls in reg.folder_formats]
+    listed = {e["plugin"] for e in entries + formats}
+    hooks_only = [{"name": dist, "kind": "hooks", "plugin": dist, "version": reg.versions.get(dist, "?"),
+                   "description": "", "options": [], "hooks": hooks}
+                  for dist, hooks in sorted(reg.hooks.items()) if dist not in listed]
     if as_json:
-        click.echo(json.dumps(entries, indent=2))
+        click.echo(json.dumps(entries + formats + hooks_only, indent=2))
         return
-    if not entries:
+    if not entries and not formats and not hooks_only:
         click.echo("no plugins installed")
-    for entry in entries:
-        click.echo(f"{entry['name']} ({entry['kind']}) from {entry['plugin']} {entry['version']}"
-                   + (f": {entry['description']}" if entry["description"] else ""))
-        for option in entry["options"]:
-            click.echo(f"    {entry['name']}.{option['name']} ({_traits(option)}) {option['help']} "
-                       f"[env: {', '.join(option['environment'])}]")
+    for dist in sorted({e["plugin"] for e in entries + formats + hooks_only}):
+        hooks = reg.hooks.get(dist, [])
+        click.echo(f"{dist} {reg.versions.get(dist, '?')}: hooks {', '.join(hooks) or 'none'}")
+        for entry in (e for e in entries + formats if e["plugin"] == dist):
+            click.echo(f"  {entry['name']} ({entry['kind']})" + (f": {entry['description']}" if entry["description"]
+                                                                  else ""))
+            for option in entry["options"]:
+                click.echo(f"    {entry['name']}.{option['name']} ({_traits(option)}) {option['help']} "
+                           f"[env: {', '.join(option['environment'])}]")
     if reg.formats:
         click.echo("backup folder formats: " + ", ".join(f"{cls.name} (from {reg.formats[cls.name].plugin})"
                                                          for cls in reg.folder_formats))
@@ -610,3 +621,5 @@ def main() -> None:
 
 
 __all__ = ["cli", "main", "registry"]
+
+from . import cli_new  # noqa: E402, F401 - registers `migrator new-plugin`

@@ -48,6 +48,8 @@ class Registry:
     sinks: dict[str, Registered] = field(default_factory=dict)
     formats: dict[str, Registered] = field(default_factory=dict)  # backup folder formats by name
     failures: list[tuple[str, str]] = field(default_factory=list)  # (plugin name, error)
+    hooks: dict[str, list[str]] = field(default_factory=dict)  # distribution -> the hooks its module implements
+    versions: dict[str, str] = field(default_factory=dict)  # distribution -> version
 
     def all(self) -> list[Registered]:
         return sorted([*self.sources.values(), *self.sinks.values()], key=lambda r: (r.name, r.kind))
@@ -113,6 +115,8 @@ def load(extra: list[Any] | None = None) -> Registry:
             registry.failures.append((ep.name, f"{type(exc).__name__}: {exc}"))
             continue
         dists[ep.name] = (dist, version)
+        registry.hooks[dist] = sorted(caller.name for caller in pm.get_hookcallers(module) or [])
+        registry.versions[dist] = version
     for module in extra or []:
         if isinstance(module, str):
             module = importlib.import_module(module)
