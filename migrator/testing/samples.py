@@ -46,7 +46,7 @@ HOSTILE_IDS = {
     "dotdot": "..",
     "equals": "key=value",
     "quotes": "it's \"quoted\"",
-    "colon": "flickr:123",
+    "colon": "service:123",
     "percent": "a%2Fb",
     "dash": "-rf",
     "upper": "IMG_0001",
