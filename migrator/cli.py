@@ -23,6 +23,7 @@ from .api import Sink, Source
 from .errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MigratorError, UsageError
 from .interrupts import Interrupts, only_note
 from .ledger import render as render_losses
+from .plugin_commands import PluginCommandsGroup
 from .progress import Progress, plural
 from .registry import Registered, Registry, build, load
 from .run import Report, Runner, RunOptions, describe
@@ -44,24 +45,10 @@ def registry() -> Registry:
     return _registries[key]
 
 
-class MigratorGroup(click.Group):
-    """Adds plugin commands (hook `register_commands`) the first time a command is looked up."""
+class MigratorGroup(PluginCommandsGroup):
+    """`migrator`: plugins add commands with the hook `register_commands(cli)`."""
 
-    _added: set[int] = set()
-
-    def _ensure_plugins(self) -> None:
-        reg = registry()
-        if id(reg) not in self._added:
-            self._added.add(id(reg))
-            reg.pm.hook.register_commands(cli=self)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        self._ensure_plugins()
-        return super().get_command(ctx, cmd_name)
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        self._ensure_plugins()
-        return super().list_commands(ctx)
+    hook, argument = "register_commands", "cli"
 
 
 def expected_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

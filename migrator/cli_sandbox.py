@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from .errors import EXIT_USAGE, MigratorError, UsageError
+from .plugin_commands import PluginCommandsGroup
 from .registry import Registered
 from .sandboxes import STATE_FILE, default_folder, plugin_folder
 from .state import RunLock, StateStore
@@ -83,27 +84,11 @@ def where_line(root: Path, state_path: Path, places: list[str], dry_run: bool) -
 
 
 # -- migrator sandbox ... ---------------------------------------------------------------------------
-class SandboxGroup(click.Group):
-    """Expected failures of any `migrator sandbox` command (a plugin's too) end in one line, not a
-    traceback."""
+class SandboxGroup(PluginCommandsGroup):
+    """Plugins add their sandbox commands with the hook `register_sandbox_commands(group)`. Expected
+    failures of any `migrator sandbox` command (a plugin's too) end in one line, not a traceback."""
 
-    _plugins_added = False
-
-    def _ensure_plugins(self) -> None:
-        """Plugins' commands (hook `register_sandbox_commands`), added the first time a command is looked up."""
-        from .cli import registry
-
-        if not self._plugins_added:
-            self._plugins_added = True
-            registry().pm.hook.register_sandbox_commands(group=self)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        self._ensure_plugins()
-        return super().get_command(ctx, cmd_name)
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        self._ensure_plugins()
-        return super().list_commands(ctx)
+    hook, argument = "register_sandbox_commands", "group"
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
