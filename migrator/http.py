@@ -266,7 +266,6 @@ class Connections:
 
     def __init__(self, timeout: float | tuple[float, float] = TIMEOUT, maxsize: int = 16) -> None:
         connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-        self.timeout = timeout
         self._options = {"maxsize": maxsize, "retries": _REDIRECTS_ONLY, "headers": dict(self.HEADERS),
                          "timeout": urllib3.Timeout(connect=connect, read=read), "ca_certs": _ca_bundle()}
         self._direct = urllib3.PoolManager(**self._options)
