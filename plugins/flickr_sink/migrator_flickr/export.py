@@ -95,13 +95,16 @@ class Member:
         with zipfile.ZipFile(self.path) as archive:  # the entry keeps the file open until it is closed
             return ZipStream(archive.open(self.entry), self.where)
 
-    def read(self) -> bytes:
+    def read(self, archive: zipfile.ZipFile | None = None) -> bytes:
+        """The whole file (a metadata file: small), from `archive` when it is this entry's, opened already."""
         if self.size > MAX_BYTES:
             raise Damaged(f"is {self.size} bytes, too big for a metadata file")
         try:
+            if archive is not None:
+                return archive.read(self.entry)
             with self.open() as stream:
                 return stream.read()
-        except (OSError, zipfile.BadZipFile, zlib.error, IntegrityError) as exc:
+        except (OSError, zipfile.BadZipFile, zlib.error, IntegrityError, EOFError) as exc:
             raise Damaged(f"cannot be read ({exc})") from None
 
 
@@ -148,6 +151,29 @@ def inventory(root: Path) -> tuple[list[Member], list[tuple[Path, str]]]:
         elif is_file(path):
             members.append(Member(path, None, path.stat().st_size))
     return members, broken
+
+
+def contents(members: list[Member]) -> Iterator[tuple[Member, bytes | Damaged]]:
+    """Each member's bytes, or why they cannot be read; each archive is opened once (a metadata archive
+    holds a JSON file per photo: opening it per file would read its directory thousands of times)."""
+    by_archive: dict[Path, list[Member]] = {}
+    for member in members:
+        by_archive.setdefault(member.path, []).append(member)
+    for path, group in by_archive.items():
+        try:
+            archive = zipfile.ZipFile(path) if group[0].entry is not None else None
+        except (zipfile.BadZipFile, OSError) as exc:  # changed since the inventory
+            yield from ((member, Damaged(f"cannot be read ({exc})")) for member in group)
+            continue
+        try:
+            for member in group:
+                try:
+                    yield member, member.read(archive)
+                except Damaged as exc:
+                    yield member, exc
+        finally:
+            if archive is not None:
+                archive.close()
 
 
 def media_ids(name: str) -> list[str]:
@@ -305,21 +331,19 @@ class FlickrExport(FolderFormat):
             return
         self._read = True
         members, self.broken = inventory(self.folder.root)
-        media: list[Member] = []
-        for member in members:
+        wanted = [m for m in members if PHOTO_JSON.fullmatch(m.name) or m.name == "albums.json"]
+        for member, data in contents(wanted):
             found = PHOTO_JSON.fullmatch(member.name)
             if found:
-                self._photo_json(found[1], member)
-            elif member.name == "albums.json":
-                self._albums(member)
-            elif not member.name.lower().endswith(".json"):
-                media.append(member)
-        for member in media:
+                self._photo_json(found[1], member, data)
+            else:
+                self._albums(member, data)
+        for member in (m for m in members if not m.name.lower().endswith(".json")):
             self._media(member)
         hybrid.fill(self)
         self._check_albums()
 
-    def _photo_json(self, photo_id: str, member: Member) -> None:
+    def _photo_json(self, photo_id: str, member: Member, data: bytes | Damaged) -> None:
         photo = self.photos.setdefault(photo_id, Photo(photo_id))
         if photo.json is not None:
             self.problems.append(f"photo {photo_id}: two JSON files ({photo.json.where}, {member.where}); "
@@ -327,7 +351,9 @@ class FlickrExport(FolderFormat):
             return
         photo.json = member
         try:
-            raw = parse_json(member.read())
+            if isinstance(data, Damaged):
+                raise data
+            raw = parse_json(data)
             if not isinstance(raw, dict):
                 raise Damaged("holds no photo object")
             if text(raw.get("id")) != photo_id:
@@ -337,9 +363,11 @@ class FlickrExport(FolderFormat):
             return
         photo.raw = raw
 
-    def _albums(self, member: Member) -> None:
+    def _albums(self, member: Member, data: bytes | Damaged) -> None:
         try:
-            raw = parse_json(member.read())
+            if isinstance(data, Damaged):
+                raise data
+            raw = parse_json(data)
         except Damaged as exc:
             self.problems.append(f"{member.where} {exc}: albums are left out; {REREQUEST}")
             return
