@@ -255,6 +255,13 @@ def _objects(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
+# what a listing item replaces of the export's own fields (the export merges friends and family, has no
+# taken-date precision and no last update)
+API_FIELDS = ("ispublic", "isfriend", "isfamily", "datetaken", "datetakengranularity", "datetakenunknown",
+              "lastupdate")
+FROM_API = ["visibility", "taken_at", "taken_granularity", "updated_at"]
+
+
 def document(raw: dict[str, Any], media: Member, position: int | None, albums: list[AlbumRef],
              listed: dict[str, Any] | None = None) -> Document:
     """A photo of the export, as the `flickr` source maps it; `listed` (its people.getPhotos item, from
@@ -272,17 +279,10 @@ def document(raw: dict[str, Any], media: Member, position: int | None, albums: l
         metadata["origin"] = mapping.origin(bookkeeping)
     if listed is not None:
         metadata["people.getPhotos"] = listed
-        metadata["from_api"] = {"fields": FROM_API, "call": "flickr.people.getPhotos"}
+        metadata["from_api"] = {"fields": list(FROM_API), "call": "flickr.people.getPhotos"}
     return mapping.writable(replace(
         doc, tags=tags, safety=SAFETY.get(text(raw.get("safety")).strip().lower(), 1),
         license=license_id(raw.get("license")), comments=comments(raw), notes=notes(raw), source_metadata=metadata))
-
-
-# what a listing item replaces of the export's own fields (the export merges friends and family, has no
-# taken-date precision and no last update)
-API_FIELDS = ("ispublic", "isfriend", "isfamily", "datetaken", "datetakengranularity", "datetakenunknown",
-              "lastupdate")
-FROM_API = ["visibility", "taken_at", "taken_granularity", "updated_at"]
 
 
 # -- the folder format ------------------------------------------------------------------------------

@@ -62,7 +62,11 @@ def _fill(export: FlickrExport, settings: dict[str, Any]) -> None:
     lister.client = connect(settings, export.context, perms="read")
     photos, _ = lister._pages("flickr.people.getPhotos", "photos", "photo", ordered=False, user_id="me",
                               extras=LIST_EXTRAS)
-    export.listing = {text(p.get("id")): p for p in photos}
+    listing = {text(p.get("id")): p for p in photos}
+    if export.photos and not any(photo_id in listing for photo_id in export.photos):
+        raise MigratorError("the account of these credentials holds none of the export's photos: is it the "
+                            "export's account?")
+    export.listing = listing
     sets, _ = lister._pages("flickr.photosets.getList", "photosets", "photoset", ordered=True)
     albums = []
     for position, raw in enumerate(sets, 1):

@@ -13,7 +13,8 @@ import pytest
 from migrator_flickr.export import FlickrExport, media_ids
 from migrator_flickr.licenses import FLICKR
 from migrator_flickr.sandbox import FlickrSandbox, build_seeded_account
-from migrator_flickr.sandbox.export import Defects, write_export
+from migrator_flickr.sandbox.export import Defects, photo_json, write_export
+from migrator_flickr.sandbox.export import album as album_json
 
 from migrator import Context
 from migrator.dates import utc_from_epoch
@@ -21,6 +22,7 @@ from migrator.errors import DocumentError
 from migrator.folders import Folder
 from migrator.options import resolve
 from migrator.registry import load
+from migrator.testing import assert_valid_record
 
 N_PHOTOS = 24
 LISTING_CALLS = {"flickr.people.getPhotos", "flickr.photosets.getList", "flickr.photosets.getPhotos",
@@ -211,3 +213,42 @@ def test_hybrid_reads_an_album_list_the_export_cut_short(tmp_path, account):
         assert sb.calls["flickr.photosets.getPhotos"] == 1 and sum(sb.calls.values()) == 4
     [cut] = [c for c in fmt.containers() if c.id == album.id]
     assert cut.members == album.photos and f"the photo lists of albums {album.id}" in context.warnings[-2]
+
+
+HOSTILE = [None, [], {}, [{"x": 1}], True, 1e300, -7, "", "x" * 300, "0000-00-00 00:00:00", "\u202eé"]
+
+
+def test_any_value_of_any_key_gives_a_valid_record_or_a_document_error(tmp_path, account):
+    """Each key of a photo's JSON, and of an album's, set to hostile values: a valid record or one failing
+    document, never a crash."""
+    photo = account.photos[sorted(account.photos)[0]]
+    good = photo_json(account, photo, Defects.none())
+    album = {**album_json(account, account.photosets[0]), "photos": [photo.id]}
+    folder = tmp_path / "export" / "meta"
+    folder.mkdir(parents=True)
+    (folder.parent / f"x_{photo.id}_o.jpg").write_bytes(b"jpeg")
+    tried = loaded = 0
+    for target, key in [("photo", k) for k in good] + [("album", k) for k in album]:
+        for value in HOSTILE:
+            raw = {**good, key: value} if target == "photo" else good
+            albums = {"albums": [{**album, key: value} if target == "album" else album]}
+            (folder / f"photo_{photo.id}.json").write_text(json.dumps(raw), "utf-8")
+            (folder / "albums.json").write_text(json.dumps(albums), "utf-8")
+            fmt, items, failures = read(folder.parent)
+            assert set(items) | set(failures) == {photo.id}
+            for item in items.values():
+                assert_valid_record(item.document)
+            for container in fmt.containers():
+                assert_valid_record(container)
+            tried, loaded = tried + 1, loaded + len(items)
+    assert tried == (len(good) + len(album)) * len(HOSTILE) and loaded > tried * 0.9  # only a bad id fails
+
+
+def test_hybrid_with_another_accounts_credentials_reads_the_export_alone(tmp_path, account):
+    write_export(account, tmp_path / "export", per_zip=30)
+    with FlickrSandbox(account=build_seeded_account(6, n_photos=3)) as sb:
+        context = with_flickr(sb)
+        fmt, items, failures = read(tmp_path / "export", context)
+    assert failures == {} and fmt.listing == {} and fmt.api_containers is None
+    assert any("holds none of the export's photos" in w for w in context.warnings)
+    assert all("from_api" not in i.document.source_metadata for i in items.values())
