@@ -138,6 +138,8 @@ def test_a_first_try_with_the_sandbox_export_command(cli, home):
 
 
 def test_hybrid_through_the_cli_counts_listing_calls_only(cli, home, sb):
+    """On a free account: the calls made are those it may make (no original, no size, nothing per photo)."""
+    sb.knobs.set(free_account=True)
     export = home / "export"
     write_export(sb.account, export, Defects(orphans=1), per_zip=10)
     backup = Backup(cli, home)
