@@ -87,7 +87,7 @@ class Member:
 
     @property
     def where(self) -> str:
-        return f"{self.path.name}:{self.entry}" if self.entry else self.path.name
+        return f"{self.path.name}:{self.entry}" if self.entry else f"{self.path.parent.name}/{self.path.name}"
 
     def open(self) -> IO[bytes]:
         if self.entry is None:
