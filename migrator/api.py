@@ -11,7 +11,7 @@ import contextlib
 import logging
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -95,6 +95,9 @@ class Context:
         self.redone = 0
         # the installed backup folder formats (`migrator.folders.FolderFormat` classes), most faithful first
         self.folder_formats: list[type] = list(folder_formats or [])
+        # set by the command: another installed plugin's option values (-o, environment, config file), or
+        # None; for a plugin that works with another's service (a folder format asking that service's API)
+        self.settings_of: Callable[[str], dict[str, Any] | None] = lambda name: None
 
     # -- accounting -----------------------------------------------------------------------------
     def count_call(self, method: str, n: int = 1) -> None:

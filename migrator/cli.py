@@ -188,6 +188,7 @@ def _run(source: str, sinks: tuple[str, ...], overrides: tuple[str, ...], config
                 tokens = cli_sandbox.token_folder(workdir, registered, role)
             instances.append(_instantiate(registered, role, values, config, progress, workdir, dry_run,
                                           reg.folder_formats, tokens))
+            instances[-1].context.settings_of = functools.partial(_settings_of, reg, cli_values, config, role)
         state_path = state_file or (workdir / STATE_FILE if workdir else default_path())
         store = _open_state(state_path, dry_run)
         stack.callback(store.close)
@@ -300,6 +301,15 @@ def _config(reg: Registry, config_file: Path | None) -> dict[str, Any]:
     config = opts.load_config(path, explicit=config_file is not None)
     opts.validate_names(config, reg.option_names(), f"config file {path}")
     return config
+
+
+def _settings_of(reg: Registry, cli_values: dict[str, Any], config: dict[str, Any], role: str,
+                 name: str) -> dict[str, Any] | None:
+    """An installed plugin's option values as a run of it would resolve them; None if none is called `name`."""
+    registered = reg.sources.get(name) or reg.sinks.get(name)
+    if registered is None:
+        return None
+    return opts.resolve(name, registered.cls.options, cli_values.get(name, {}), config.get(name, {}), role=role)
 
 
 def _cli_values(reg: Registry, overrides: tuple[str, ...]) -> dict[str, dict[str, str]]:

@@ -302,6 +302,9 @@ class FolderFormat:
 
     def __init__(self, folder: Folder) -> None:
         self.folder = folder
+        # the run's `migrator.api.Context`, set by the `local` source before it lists (None when a format is
+        # driven directly): warnings for the run report, the API call count, other plugins' settings
+        self.context: Any = None
 
     @classmethod
     def detect(cls, folder: Folder) -> bool:

@@ -1,5 +1,6 @@
 """migrator plugin: the `flickr` sink and source (and a Flickr sandbox to try them without an account), and
-flickrmirrorer's mirrors as a folder format the `local` source replays."""
+flickrmirrorer's mirrors and Flickr's data export as folder formats the `local` source replays
+(`migrator sandbox flickr export DIR` writes the export of the sandbox account)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,15 @@ def register_sources(register: Any) -> None:
 
 @hookimpl
 def register_folder_formats(register: Any) -> None:
+    from .export import FlickrExport
     from .flickrmirrorer import MirrorBackup
 
     register(MirrorBackup)
+    register(FlickrExport)
+
+
+@hookimpl
+def register_sandbox_commands(group: Any) -> None:
+    from .sandbox_commands import register
+
+    register(group)

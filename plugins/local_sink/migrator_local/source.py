@@ -28,6 +28,8 @@ class LocalSource(Source):
         # most faithful first (the context lists them so): the first to list a document gives its record
         known = self.context.folder_formats
         self.formats: list[FolderFormat] = [cls(self.tree) for cls in known if cls.detect(self.tree)]
+        for fmt in self.formats:
+            fmt.context = self.context
         if not self.formats:
             names = ", ".join(cls.name for cls in known) or "none installed"
             raise UsageError(f"{path} holds no backup this source knows (folder formats: {names})")
