@@ -12,7 +12,3 @@ V2, V3 = "2.7.5", "3.1.0"
 def sb(request):
     with ImmichSandbox(version=request.param) as sandbox:
         yield sandbox
-
-
-def options(sb: ImmichSandbox, **more) -> dict:
-    return {"url": sb.url, "api_key": sb.api_key, "backoff": 0.01, **more}

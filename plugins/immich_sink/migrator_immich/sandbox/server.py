@@ -100,10 +100,10 @@ class _Server(ThreadingHTTPServer):
 
 
 # (verb, path pattern, route name, permission, handler, versions): the API subset
-ROUTES: list[tuple[str, re.Pattern[str], str, str | None, str, tuple[int, ...]]] = []
+ROUTES: list[tuple[str, re.Pattern[str], str, str | None, str, tuple[int, ...] | None]] = []
 
 
-def route(verb: str, pattern: str, name: str, permission: str | None, majors: tuple[int, ...] = (1, 2, 3)) -> Callable:
+def route(verb: str, pattern: str, name: str, permission: str | None, majors: tuple[int, ...] | None = None) -> Callable:
     def register(fn: Callable) -> Callable:
         ROUTES.append((verb, re.compile(f"^/api{pattern}$"), name, permission, fn.__name__, majors))
         return fn
@@ -207,7 +207,7 @@ class _Handler(BaseHTTPRequestHandler):
         match = None
         for verb, pattern, name, permission, handler, majors in ROUTES:
             found = pattern.match(parts.path)
-            if found and verb == self.command and sb.major in majors:
+            if found and verb == self.command and (majors is None or sb.major in majors):
                 match = (name, permission, handler, found.groups())
                 break
         if sb.knobs.latency:
