@@ -43,7 +43,7 @@ def sidecar(doc: Document, taken: str | None, tags: list[str]) -> bytes:
             "  </rdf:Description>\n"
             " </rdf:RDF>\n"
             "</x:xmpmeta>\n"
-            '<?xpacket end="w"?>\n').encode("utf-8")
+            '<?xpacket end="w"?>\n').encode()
 
 
 def _gps(value: float, hemispheres: str) -> str:

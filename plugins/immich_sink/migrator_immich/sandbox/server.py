@@ -103,7 +103,11 @@ class _Server(ThreadingHTTPServer):
 ROUTES: list[tuple[str, re.Pattern[str], str, str | None, str, tuple[int, ...] | None]] = []
 
 
-def route(verb: str, pattern: str, name: str, permission: str | None, majors: tuple[int, ...] | None = None) -> Callable:
+def route(verb: str, pattern: str, name: str, permission: str | None,
+          majors: tuple[int, ...] | None = None) -> Callable:
+    """Register a handler; `permission` "" is a route without auth, None one that needs `all`; `majors`
+    the server versions that have it (None: every one)."""
+
     def register(fn: Callable) -> Callable:
         ROUTES.append((verb, re.compile(f"^/api{pattern}$"), name, permission, fn.__name__, majors))
         return fn
@@ -422,7 +426,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._json()
         wanted = set(body.get("deviceAssetIds") or [])
         found = [a["deviceAssetId"] for a in self.sb.world.data["assets"].values()
-                 if a["ownerId"] == self.user and a["deviceId"] == body.get("deviceId") and a["deviceAssetId"] in wanted]
+                 if a["ownerId"] == self.user and a["deviceId"] == body.get("deviceId")
+                 and a["deviceAssetId"] in wanted]
         return 200, {"existingIds": found}
 
     @route("POST", "/search/metadata", "search.metadata", "asset.read")
@@ -588,7 +593,8 @@ def _apply_update(asset: dict[str, Any], body: dict[str, Any], major: int) -> No
         asset["isFavorite"] = bool(body["isFavorite"])
     if body.get("visibility") is not None:
         if body["visibility"] not in VISIBILITIES:
-            raise HttpError(400, ["visibility must be one of the following values"], _zod("visibility", "invalid_value"))
+            raise HttpError(400, ["visibility must be one of the following values"],
+                            _zod("visibility", "invalid_value"))
         asset["visibility"] = body["visibility"]
 
 
