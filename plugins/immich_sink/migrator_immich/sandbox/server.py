@@ -118,6 +118,8 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ImmichSandbox/1.0"
     sys_version = ""
+    disable_nagle_algorithm = True
+    wbufsize = 1 << 16  # headers and body leave in one write (flushed after each request)
 
     @property
     def sb(self) -> ImmichSandbox:
