@@ -59,6 +59,7 @@ IPERNITY_LOCAL_IMMICH = [
         "state:memory-set:intent#2",                # intent written, upload not sent
         "state:memory-set:asset#2",                 # asset id remembered, intent not yet deleted
         "state:memory-delete:intent#1",
+        "state:memory-set:asset_of#3",              # which document holds the asset: noted, nothing after
         answer("assets.check") + "#2",              # the look-up answered, nothing remembered yet
         answer("assets.update") + "#1",             # the metadata set, its answer lost
         answer("tags.assign") + "#1",
@@ -107,7 +108,8 @@ LOCAL_IMMICH = [
 # The protocol's steps: each chain's scenarios must kill at every one of them (the kill itself proves a
 # run reaches it).
 REQUIRED = {call("upload"), answer("upload"), answer("assets.check"), "state:memory-set:intent",
-            "state:memory-set:asset", "state:memory-delete:intent", "state:memory-set:album_intent",
+            "state:memory-set:asset", "state:memory-delete:intent", "state:memory-set:asset_of",
+            "state:memory-set:album_intent",
             "state:memory-set:album", "state:memory-delete:album_intent", answer("albums.create"),
             answer("albums.add"), "run:stored:immich", "run:marked:immich", "run:container:immich"}
 

@@ -30,6 +30,14 @@ SPOOL_PREFIX = "immich-spool-"
 TRASHED = "is in Immich's trash: restore it there (or empty the trash to upload it again), then rerun"
 
 
+class Sent:
+    """A document's asset: its id, whether this call created it, the checksum of its bytes, and the other
+    document already using that asset (Immich holds one asset per content), if any."""
+
+    def __init__(self, asset_id: str, created: bool, checksum: str, shared_with: str | None) -> None:
+        self.asset_id, self.created, self.checksum, self.shared_with = asset_id, created, checksum, shared_with
+
+
 class Found:
     """An asset the server holds for some bytes: its id and whether it is in the trash."""
 
@@ -47,9 +55,15 @@ class Assets:
         value = self.context.memory_get(f"asset:{key}")
         return str(value) if value else None
 
-    def remember(self, key: str, asset_id: str) -> None:
+    def remember(self, key: str, asset_id: str) -> str | None:
+        """Note the document's asset; the other document already using it, if any."""
         self.context.memory_set(f"asset:{key}", asset_id)
         self.context.memory_delete(f"intent:{key}")
+        with self._lock:  # read-modify-write: two documents of the same bytes may arrive at once
+            other = self.context.memory_get(f"asset_of:{asset_id}")
+            if other is None:
+                self.context.memory_set(f"asset_of:{asset_id}", key)
+        return str(other) if other is not None and other != key else None
 
     def forget(self, key: str) -> None:
         self.context.memory_delete(f"asset:{key}")
@@ -62,18 +76,18 @@ class Assets:
         return None
 
     def send(self, item: Item, key: str, fields: list[tuple[str, Any]], sidecar: bytes | None,
-             filename: str) -> tuple[str, bool, str]:
-        """The document's asset id, whether this call created it, and the checksum of its bytes."""
+             filename: str) -> Sent:
+        """Find the document's asset by the checksum of its bytes, or upload them."""
         doc = item.document
         if item.original is None:
             raise SkipDocument("the source gave no file for this document: Immich holds files")
         with self._local_file(item, filename) as (path, checksum):
             found = self.find(checksum)
             if found is not None:
-                self.remember(key, found.asset_id)
+                shared_with = self.remember(key, found.asset_id)
                 if found.trashed:
                     raise SkipDocument(f"its asset {found.asset_id} {TRASHED}")
-                return found.asset_id, False, checksum
+                return Sent(found.asset_id, False, checksum, shared_with)
             self.context.memory_set(f"intent:{key}", {"sha1": checksum})
             with open(path, "rb") as fileobj:
                 parts = [*fields, ("assetData", (filename, fileobj, "application/octet-stream"))]
@@ -83,12 +97,15 @@ class Assets:
                     answer = self.client.upload(parts, fileobj)
                 except ImmichError as exc:
                     raise self._refused(exc, doc, key) from None
+                except AnswerLost as exc:
+                    raise AnswerLost(f"{exc} (the retry looks the file up by checksum first; if uploads keep "
+                                     "failing, check the Immich server's log and its free disk space)") from None
                 self.context.add_bytes(os.fstat(fileobj.fileno()).st_size)
             asset_id = str(answer.get("id") or "")
             if not asset_id:
                 raise AnswerLost("Immich's answer to the upload has no asset id; looking it up by checksum")
-            self.remember(key, asset_id)
-            return asset_id, answer.get("status") != "duplicate", checksum
+            shared_with = self.remember(key, asset_id)
+            return Sent(asset_id, answer.get("status") != "duplicate", checksum, shared_with)
 
     def _refused(self, exc: ImmichError, doc: Document, key: str) -> Exception:
         """A definite refusal: nothing was created, the intent goes."""

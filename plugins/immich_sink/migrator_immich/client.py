@@ -149,7 +149,7 @@ class ImmichClient:
             body = MultipartEncoder(fields=fields)
             return self._send("POST", "/assets", data=body, headers={"Content-Type": body.content_type})
 
-        return obj(self._request("upload", send, creates=True, table=UPLOAD_ERRORS, rewind=lambda: None))
+        return obj(self._request("upload", send, creates=True, table=UPLOAD_ERRORS))  # send() rewinds the file
 
     # -- endpoints ------------------------------------------------------------------------------------
     def version(self) -> tuple[int, int, int]:

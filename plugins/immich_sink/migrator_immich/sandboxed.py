@@ -43,6 +43,7 @@ def summary(workdir: Path) -> list[str]:
     """What `migrator sandbox show` says of this emulator."""
     if not (workdir / SAVE_FILE).exists():
         return ["not started yet"]
-    state = open_sandbox(workdir, start=False).state()
-    return [f"Immich {open_sandbox(workdir, start=False).version}: {len(state['assets'])} assets, "
-            f"{len(state['albums'])} albums, {len(state['tags'])} tags"]
+    sandbox = open_sandbox(workdir, start=False)
+    state = sandbox.state()
+    return [f"Immich {sandbox.version}: {len(state['assets'])} assets, {len(state['albums'])} albums, "
+            f"{len(state['tags'])} tags"]

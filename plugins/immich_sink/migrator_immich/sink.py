@@ -118,9 +118,12 @@ class ImmichSink(Sink):
         warnings: list[str] = []
         created = False
         if asset_id is None:
-            asset_id, created, checksum = self.assets.send(item, key, self._upload_fields(doc, key, want),
-                                                           self._sidecar(doc, want), self._filename(doc))
-            have = {"sha1": checksum}
+            sent = self.assets.send(item, key, self._upload_fields(doc, key, want), self._sidecar(doc, want),
+                                    self._filename(doc))
+            asset_id, created, have = sent.asset_id, sent.created, {"sha1": sent.checksum}
+            if sent.shared_with:
+                warnings.append(f"the same file as {sent.shared_with}: Immich holds one asset per content, so both "
+                                "documents share it and the last one's metadata wins")
         elif previous is not None and previous.done and item.original and _original_changed(doc, previous):
             warnings.append("the original changed at the source; Immich keeps the first upload (its API "
                             "cannot replace an asset's file)")

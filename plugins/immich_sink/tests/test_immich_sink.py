@@ -225,3 +225,34 @@ def test_the_loss_ledger_names_what_immich_cannot_hold(harness):
         album = Container("album", SOURCE, "a", title="A", members=["x", "y"])
         assert any("by date only" in loss.reason for loss in sink.losses(album))
         assert [loss.field for loss in sink.losses(Container("collection", SOURCE, "c", title="C"))] == [None]
+
+
+def test_two_documents_with_the_same_file_share_one_asset_and_say_so(harness):
+    with ImmichSandbox() as sb:
+        sink = harness.sink(ImmichSink, options(sb))
+        data = item("twin-a").original.data
+        first = harness.store(sink, item("twin-a", data=data))
+        second = harness.store(sink, item("twin-b", data=data))
+        assert first.ref == second.ref and len(sb.state()["assets"]) == 1 and sb.calls["upload"] == 1
+        assert not first.warnings and f"the same file as {SOURCE}:twin-a" in second.warnings[0]
+
+
+def test_a_full_disk_is_a_lost_upload_that_says_where_to_look(harness):
+    with ImmichSandbox() as sb:
+        sb.knobs.disk_full = True  # Immich answers 500 "Internal server error", nothing stored
+        sink = harness.sink(ImmichSink, options(sb))
+        with pytest.raises(TransientError, match="free disk space"):
+            harness.store(sink, item("full-1"))
+        sb.knobs.disk_full = False
+        assert store(harness, sink, item("full-1")).status == "new" and len(sb.state()["assets"]) == 1
+
+
+def test_reads_wait_out_5xx_bursts_and_a_slow_server(harness):
+    with ImmichSandbox() as sb:
+        sb.knobs.burst(2, 503)
+        sb.knobs.latency = 0.05
+        sink = harness.sink(ImmichSink, options(sb))  # server.version answered the third time
+        assert sb.calls["server.version"] == 3
+        sb.knobs.burst(1, "reset")  # the look-up's connection dropped: asked again, nothing uploaded twice
+        assert harness.store(sink, item("slow-1")).status == "new"
+        assert sb.calls["assets.check"] == 2 and len(sb.state()["assets"]) == 1
