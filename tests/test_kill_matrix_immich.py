@@ -59,10 +59,12 @@ IPERNITY_LOCAL_IMMICH = [
         "state:memory-set:intent#2",                # intent written, upload not sent
         "state:memory-set:asset#2",                 # asset id remembered, intent not yet deleted
         "state:memory-delete:intent#1",
-        "state:memory-set:asset_of#3",              # which document holds the asset: noted, nothing after
+        "state:memory-set:asset_of#1",              # which document holds the asset: noted, nothing after
+    )),
+    Scenario("metadata", steps(
         answer("assets.check") + "#2",              # the look-up answered, nothing remembered yet
+        answer("tags.assign") + "#1",               # a photo tagged, its answer lost
         answer("assets.update") + "#1",             # the metadata set, its answer lost
-        answer("tags.assign") + "#1",
         "run:stored:immich#2",                      # the sink returned, its row not yet written
         "run:marked:immich#1",
     )),
