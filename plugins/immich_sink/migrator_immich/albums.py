@@ -64,17 +64,21 @@ class Albums:
     def update(self, album_id: str, name: str, description: str) -> None:
         self.client.update_album(album_id, {"albumName": name, "description": description})
 
-    def add(self, album_id: str, assets: list[str]) -> int:
-        """Add the assets (each once, in batches); how many were not in the album yet."""
-        added = 0
+    def add(self, album_id: str, assets: list[str]) -> tuple[int, list[str]]:
+        """Add the assets (each once, in batches): how many were not in the album yet, and the ones Immich no
+        longer has for this user (deleted there by a person: `no_permission`/`not_found`)."""
+        added, gone = 0, []
         unique = list(dict.fromkeys(assets))
         for start in range(0, len(unique), 1000):
             for result in self.client.add_to_album(album_id, unique[start:start + 1000]):
+                error = as_str(result.get("error"))
                 if result.get("success"):
                     added += 1
-                elif result.get("error") not in ("duplicate",):
-                    raise AlbumRefused(as_str(result.get("id")), as_str(result.get("error")))
-        return added
+                elif error in ("no_permission", "not_found"):
+                    gone.append(as_str(result.get("id")))
+                elif error != "duplicate":
+                    raise AlbumRefused(as_str(result.get("id")), error)
+        return added, gone
 
 
 class AlbumRefused(Exception):

@@ -189,26 +189,28 @@ class ImmichSink(Sink):
         assets = [ref for m in container.members if (ref := self._asset_of(container.source, m))]
         data = {"name": name, "description": description, "assets": assets}
         try:
-            album_id, created, added = self._album(key, name, description, assets, previous)
+            album_id, created, (added, gone) = self._album(key, name, description, assets, previous)
         except AlbumRefused as exc:
             raise DocumentError(str(exc)) from None
         except ImmichError as exc:
             raise DocumentError(f"Immich refused {exc.method}: {exc.message or f'HTTP {exc.status}'}") from None
         done = dict(previous.data) if previous is not None and previous.status == "done" else {}
         status = "new" if created else "unchanged" if done == data and not added else "updated"
-        return Stored(ref=album_id, status=status, data=data)
+        warnings = [f"{len(gone)} of its assets are no longer in Immich (deleted there?): left out of the album"] \
+            if gone else []
+        return Stored(ref=album_id, status=status, data=data, warnings=warnings)
 
     def _album(self, key: str, name: str, description: str, assets: list[str],
-               previous: StoredRecord | None) -> tuple[str, bool, int]:
+               previous: StoredRecord | None) -> tuple[str, bool, tuple[int, list[str]]]:
         """The album made or found, named and described as the source says, holding the assets; whether it
-        was created now and how many assets were added."""
+        was created now, how many assets were added and which ones Immich no longer has."""
         before = previous.data if previous is not None and previous.data else {}
         for last in (False, True):
             album_id, created = self.albums.ensure(key, name, description, assets)
             try:
                 if not created and (before.get("name"), before.get("description")) != (name, description):
                     self.albums.update(album_id, name, description)
-                return album_id, created, self.albums.add(album_id, assets) if assets else 0
+                return album_id, created, self.albums.add(album_id, assets) if assets else (0, [])
             except ImmichError as exc:
                 if exc.status != 400 or last:
                     raise

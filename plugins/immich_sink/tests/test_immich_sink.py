@@ -75,6 +75,25 @@ def test_each_version_gets_its_upload_shape_and_the_metadata(sb, harness):
     assert "<rdf:li xml:lang=\"x-default\">Conformance shape-1</rdf:li>" in sidecar  # dc:title kept
 
 
+def test_favourite_and_rating_when_the_record_has_them(harness):
+    with ImmichSandbox() as sb:
+        sink = harness.sink(ImmichSink, options(sb))
+        asset = asset_of(sb, harness.store(sink, item("fav-1", source_metadata={"favorite": True, "rating": 4})).ref)
+        assert asset["isFavorite"] is True and asset["exif"]["rating"] == 4
+
+
+def test_an_asset_deleted_in_immich_is_left_out_of_its_album_with_a_warning(harness):
+    with ImmichSandbox() as sb:
+        sink = harness.sink(ImmichSink, options(sb))
+        refs = [harness.store(sink, item(f"gone-{n}")).ref for n in range(2)]
+        requests.delete(f"{sb.url}/api/assets", json={"ids": [refs[0]], "force": True},
+                        headers={"x-api-key": sb.api_key}, timeout=10)
+        stored = harness.store_container(sink, Container("album", SOURCE, "gone", title="G",
+                                                         members=["gone-0", "gone-1"]))
+        assert "1 of its assets are no longer in Immich" in stored.warnings[0]
+        assert sb.state()["albums"][0]["assets"] == [refs[1]]
+
+
 def test_a_v2_server_refuses_an_upload_without_device_fields_and_v3_ignores_them():
     for version, status in (("2.7.5", 400), ("3.1.0", 201)):
         with ImmichSandbox(version=version) as sb:
