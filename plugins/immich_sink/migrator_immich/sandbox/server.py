@@ -160,8 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, status: int, payload: Any = None, close: bool = False) -> None:
         data = b"" if payload is None else json.dumps(payload).encode("utf-8")
         self.send_response(status, REASONS.get(status))
-        cid = self.sb.correlation()
-        self.send_header("x-immich-cid" if self.sb.major < 3 else "X-Correlation-ID", cid)
+        self.send_header("x-immich-cid" if self.sb.major < 3 else "X-Correlation-ID", self.cid)
         if payload is not None:
             self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
@@ -178,7 +177,7 @@ class _Handler(BaseHTTPRequestHandler):
                 payload["errors"] = exc.errors
         else:
             payload = {"message": exc.message, "error": REASONS.get(exc.status, "Error"), "statusCode": exc.status,
-                       "correlationId": self.sb.correlation()}
+                       "correlationId": self.cid}
         self._answer(exc.status, payload, close=True)
 
     def _raw(self, status: int, text: str) -> None:
@@ -208,6 +207,7 @@ class _Handler(BaseHTTPRequestHandler):
     # -- dispatch -----------------------------------------------------------------------------------
     def _dispatch(self) -> None:
         sb = self.sb
+        self.cid = sb.correlation()  # one per request: in the header, and (before v3) in an error's body
         parts = urlsplit(self.path)
         self.query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         match = None
