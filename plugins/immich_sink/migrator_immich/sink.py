@@ -72,7 +72,8 @@ class ImmichSink(Sink):
         try:
             major, minor, patch = self.client.version()
         except ImmichError as exc:
-            raise UsageError(f"no Immich API at {self.client.base} (HTTP {exc.status}): check immich.url") from None
+            raise UsageError(f"no Immich API at {self.client.base} (HTTP {exc.status}): check immich.url (this sink "
+                             f"speaks Immich {SUPPORTED}; older servers have no /server/version)") from None
         if not supported(major, minor):
             raise UsageError(f"Immich {major}.{minor}.{patch} is not supported: this sink speaks Immich {SUPPORTED}")
         self.version = (major, minor, patch)
