@@ -45,8 +45,9 @@ class ImmichSink(Sink):
         Option("private", str, "archive",
                "Immich has no friends/family audiences: where a document that is not public goes. archive: "
                "off the timeline (a partner who shares your timeline does not see it), still in albums and "
-               "search; locked: Immich's PIN-protected locked folder; timeline: like any other; skip: not "
-               "uploaded", choices=PRIVATE_CHOICES),
+               "search; locked: Immich's PIN-protected locked folder (a server may refuse it to an API key: that "
+               "document then fails with Immich's reason); timeline: like any other; skip: not uploaded",
+               choices=PRIVATE_CHOICES),
         Option("title", str, TITLE_IN_DESCRIPTION,
                "Immich has no title field. description: the title opens the description (a blank line, then "
                "the description); off: left out. The XMP sidecar keeps it as dc:title either way",
