@@ -178,6 +178,9 @@ class ImmichClient:
     def tag_assets(self, tag_ids: list[str], asset_ids: list[str]) -> None:
         self.read("tags.assign", "PUT", "/tags/assets", {"tagIds": tag_ids, "assetIds": asset_ids})
 
+    def untag_asset(self, tag_id: str, asset_id: str) -> None:
+        self.read("tags.unassign", "DELETE", f"/tags/{tag_id}/assets", {"ids": [asset_id]})
+
     def albums(self, **filters: Any) -> list[dict[str, Any]]:
         return [obj(a) for a in self.read("albums.list", "GET", "/albums", **filters) or []]
 

@@ -131,9 +131,8 @@ class ImmichSink(Sink):
                             "cannot replace an asset's file)")
         if have.get("fields") != want["fields"]:
             self._update(key, asset_id, want["fields"])
-        if have.get("tags") != want["tags"] and want["tags"]:
-            tag_ids = [as_str(t.get("id")) for t in self.client.upsert_tags(want["tags"])]
-            self.client.tag_assets([t for t in tag_ids if t], [asset_id])
+        if have.get("tags") != want["tags"]:
+            self._retag(asset_id, have.get("tags") or [], want["tags"])
         data = {**want, "sha1": have.get("sha1"), "md5": doc.file.md5 if doc.file else None}
         if created:
             status = "new"
@@ -142,6 +141,17 @@ class ImmichSink(Sink):
                 else "updated"
         return Stored(ref=asset_id, status=status, size=doc.file.size if doc.file else None, data=data,
                       warnings=warnings)
+
+    def _retag(self, asset_id: str, had: list[str], tags: list[str]) -> None:
+        """Tags by upsert (idempotent: ids are never cached, Immich deletes empty tags); the ones the source
+        dropped since the last upload are taken off the asset."""
+        if tags:
+            tag_ids = [as_str(t.get("id")) for t in self.client.upsert_tags(tags)]
+            self.client.tag_assets([t for t in tag_ids if t], [asset_id])
+        dropped = [t for t in had if t not in tags]
+        if dropped:
+            for tag in self.client.upsert_tags(dropped):
+                self.client.untag_asset(as_str(tag.get("id")), asset_id)
 
     def _update(self, key: str, asset_id: str, fields: dict[str, Any]) -> None:
         try:

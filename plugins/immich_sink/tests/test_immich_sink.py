@@ -94,6 +94,14 @@ def test_an_asset_deleted_in_immich_is_left_out_of_its_album_with_a_warning(harn
         assert sb.state()["albums"][0]["assets"] == [refs[1]]
 
 
+def test_changed_tags_are_added_and_dropped_ones_taken_off(sb, harness):
+    sink = harness.sink(ImmichSink, options(sb))
+    first = harness.store(sink, item("retag-1", tags=["kept", "dropped", "ns:pred=old"]))
+    again = harness.store(sink, item("retag-1", tags=["kept", "added"], description="changed"))
+    assert again.status == "updated" and again.ref == first.ref
+    assert asset_of(sb, first.ref)["tagValues"] == ["added", "kept"]
+
+
 def test_a_v2_server_refuses_an_upload_without_device_fields_and_v3_ignores_them():
     for version, status in (("2.7.5", 400), ("3.1.0", 201)):
         with ImmichSandbox(version=version) as sb:

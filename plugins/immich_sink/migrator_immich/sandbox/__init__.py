@@ -7,7 +7,8 @@ uploads (`POST /assets`, multipart) deduplicated per user by the SHA-1 of the by
 included (201 `created`, 200 `duplicate`), `x-immich-checksum` answered before the body is read;
 `bulk-upload-check`; `PUT /assets/{id}` (description, date with offset → time zone, GPS, rating,
 favourite, visibility); `POST /search/metadata`; trash (`DELETE /assets`, restore); albums (names not
-unique, per-id add results with `duplicate`); tags (`/` paths, idempotent upsert, bulk tagging).
+unique, per-id add results with `duplicate`); tags (`/` paths, idempotent upsert, bulk tagging,
+untagging per asset).
 
 Versions (`ImmichSandbox(version="2.7.5")`, or set `sb.version` while it runs): below 3 the upload
 requires `deviceAssetId` and `deviceId`, errors are `{message, error, statusCode, correlationId}` with

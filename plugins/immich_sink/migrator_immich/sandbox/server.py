@@ -547,6 +547,24 @@ class _Handler(BaseHTTPRequestHandler):
         return 200, {"count": count}
 
 
+    @route("DELETE", "/tags/([0-9a-f-]+)/assets", "tags.unassign", "tag.asset")
+    def untag_assets(self, tag_id: str) -> tuple[int, Any]:
+        body = self._json()
+        results = []
+        with self.sb.lock:
+            if self.sb.world.owned("tags", tag_id, self.user) is None:
+                raise HttpError(400, "Not found or no tag.asset access")
+            for asset_id in body.get("ids") or []:
+                asset = self.sb.world.owned("assets", asset_id, self.user)
+                if asset is None or tag_id not in asset["tags"]:
+                    results.append({"id": asset_id, "success": False, "error": "not_found"})
+                else:
+                    asset["tags"].remove(tag_id)
+                    results.append({"id": asset_id, "success": True})
+            self.sb.saved()
+        return 200, results
+
+
 class _ProxyRefusal(HttpError):
     def __init__(self) -> None:
         super().__init__(413, "Request Entity Too Large")
