@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PLUGINS = {"migrator_ipernity": "ipernity_source", "migrator_local": "local_sink", "migrator_flickr": "flickr_sink"}
-SERVICE = re.compile(r"ipernity|flickr|flip|flop", re.I)
+PLUGINS = {"migrator_ipernity": "ipernity_source", "migrator_local": "local_sink", "migrator_flickr": "flickr_sink",
+           "migrator_immich": "immich_sink"}
+SERVICE = re.compile(r"ipernity|flickr|flip|flop|immich", re.I)
 
 
 def docstrings(tree: ast.AST) -> set[int]:
