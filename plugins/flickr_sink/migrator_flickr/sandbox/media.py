@@ -240,10 +240,11 @@ def make_photo(seed_text: str, width: int, height: int, date_taken: str | None =
 
 
 def make_video(seed_text: str, size: int = 4096, brand: bytes = b"isom") -> bytes:
-    """A real one-second H.264 clip (MP4, or QuickTime for the ``qt  `` brand) of at least ``size`` bytes:
-    a trailing ``free`` box of bytes derived from ``seed_text`` makes it distinct and long enough."""
+    """A real one-second H.264 clip (MP4, or QuickTime for the ``qt  `` brand) followed by a ``free`` box of
+    ``size`` bytes derived from ``seed_text``: distinct per seed, and as many sizes as ``size`` values (a
+    mirror may tell files apart by size, so a rendition must not share its original's length)."""
     clip = _asset("video.mov" if brand == b"qt  " else "video.mp4")
-    filler = max(32, size - len(clip) - 8)
+    filler = max(32, size)
     payload = bytearray()
     counter = 0
     while len(payload) < filler:

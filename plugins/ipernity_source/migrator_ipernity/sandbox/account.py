@@ -553,8 +553,9 @@ def build_account(seed: int = 0, n_docs: int = 150, original_bytes: int | None =
         last_update = posted + (rng.randrange(60, 400 * 86400) if rng.random() < 0.4 else 0)
         rotation = rng.choice((0, 0, 0, 90, 180, 270)) if media == "photo" else 0
         taken = exif_taken(created)
-        if original_bytes is None:  # a real file never fits in fewer bytes than its template
-            size = max(size, real_media.smallest(key, ext.lower(), w, h, taken, rotation))
+        fewest = real_media.smallest(key, ext.lower(), w, h, taken, rotation)
+        if original_bytes is None and size < fewest:  # too small for a real file: grow, keeping sizes apart
+            size += fewest
         body = make_content(key, size, ext, w, h, taken, rotation)
         original = Original(filename=filename, ext=ext, bytes=size, md5=hashlib.md5(body).hexdigest(),
                             secret=secret, content_key=key, w=w, h=h, length=length, taken=taken,

@@ -63,7 +63,7 @@ def _rendition(doc: Doc, label: str, ext: str) -> bytes:
     """A thumbnail or transcode: upright (no EXIF rotation, no date), real where the format has a template."""
     key = f"{doc.original.content_key}:{label}"
     w, h = doc.original.w, doc.original.h  # the picture as shown, which a rendition is
-    size = max(rendition_size(doc.doc_id, label), real_media.smallest(key, ext, w, h))
+    size = rendition_size(doc.doc_id, label) + real_media.smallest(key, ext, w, h)  # sizes stay apart
     return make_content(key, size, ext, w, h)
 
 
