@@ -1,14 +1,22 @@
 """Media helpers: content sniffing, tiny image/video synthesis, EXIF dates and a
-streaming multipart/form-data reader for the upload endpoint."""
+streaming multipart/form-data reader for the upload endpoint.
+
+Seeded originals are real files: colour JPEGs and H.264 clips from ``assets/`` (written once by
+``tools/make_sandbox_media.py``), each made distinct by an EXIF block and a comment or ``free`` box;
+derived sizes and video stills are flat-grey JPEGs of the exact size (:func:`make_jpeg`)."""
 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 import struct
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from typing import BinaryIO
 
 # --------------------------------------------------------------------------------------------
@@ -161,18 +169,19 @@ def _segment(marker: int, payload: bytes) -> bytes:
     return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
 
 
-def make_exif(date_taken: str) -> bytes:
-    """An APP1 Exif payload holding DateTimeOriginal (``YYYY:MM:DD HH:MM:SS``)."""
-    value = date_taken.encode("ascii")[:19] + b"\x00"
-    # TIFF header, IFD0 with one entry (ExifIFD pointer), ExifIFD with one entry.
-    ifd0_off = 8
-    exif_off = ifd0_off + 2 + 12 + 4
-    data_off = exif_off + 2 + 12 + 4
-    tiff = b"II*\x00" + struct.pack("<I", ifd0_off)
-    tiff += struct.pack("<H", 1) + struct.pack("<HHII", 0x8769, 4, 1, exif_off) + struct.pack("<I", 0)
-    tiff += struct.pack("<H", 1) + struct.pack("<HHII", 0x9003, 2, len(value), data_off) + struct.pack("<I", 0)
-    tiff += value
-    return b"Exif\x00\x00" + tiff
+def make_exif(date_taken: str | None, orientation: int | None = None) -> bytes:
+    """An APP1 Exif payload: IFD0 with Orientation (when given) and a pointer to an Exif IFD holding
+    DateTimeOriginal (``YYYY:MM:DD HH:MM:SS``, when given)."""
+    entries = [struct.pack("<HHIHH", 0x0112, 3, 1, orientation, 0)] if orientation else []
+    exif_ifd = b""
+    if date_taken:
+        value = date_taken.replace("-", ":").encode("ascii")[:19] + b"\x00"
+        exif_off = 8 + 2 + 12 * (len(entries) + 1) + 4
+        entries.append(struct.pack("<HHII", 0x8769, 4, 1, exif_off))
+        exif_ifd = (struct.pack("<H", 1) + struct.pack("<HHII", 0x9003, 2, len(value), exif_off + 18)
+                    + struct.pack("<I", 0) + value)
+    ifd0 = struct.pack("<H", len(entries)) + b"".join(entries) + struct.pack("<I", 0)
+    return b"Exif\x00\x00" + b"II*\x00" + struct.pack("<I", 8) + ifd0 + exif_ifd
 
 
 def make_jpeg(width: int = 8, height: int = 8, comment: str | bytes | None = None,
@@ -186,7 +195,7 @@ def make_jpeg(width: int = 8, height: int = 8, comment: str | bytes | None = Non
     out = bytearray(b"\xff\xd8")
     out += _segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
     if exif_date:
-        out += _segment(0xE1, make_exif(exif_date.replace("-", ":")))
+        out += _segment(0xE1, make_exif(exif_date))
     if comment is not None:
         c = comment.encode("utf-8") if isinstance(comment, str) else bytes(comment)
         out += _segment(0xFE, c[:60000])
@@ -207,16 +216,41 @@ def make_jpeg(width: int = 8, height: int = 8, comment: str | bytes | None = Non
     return bytes(out)
 
 
+@cache
+def _asset(name: str) -> bytes:
+    return (resources.files(__package__) / "assets" / name).read_bytes()
+
+
+_PHOTO_SIZES = ((320, 240), (240, 320), (400, 300), (128, 96))  # the pictures in assets/ (two palettes each)
+
+
+def make_photo(seed_text: str, width: int, height: int, date_taken: str | None = None,
+               orientation: int = 1) -> bytes:
+    """A real colour JPEG (a small landscape, from ``assets/``) with EXIF and a comment naming ``seed_text``.
+
+    The picture is the asset of ``width`` x ``height`` when there is one, else the one of the closest
+    aspect ratio; ``date_taken`` (``YYYY-MM-DD HH:MM:SS``) becomes DateTimeOriginal and ``orientation``
+    the EXIF Orientation.  Distinct ``seed_text`` give distinct bytes."""
+    w, h = min(_PHOTO_SIZES, key=lambda s: (abs(math.log(s[0] * max(1, height) / (s[1] * max(1, width)))),
+                                            abs(s[0] - width)))
+    template = _asset(f"photo-{w}x{h}-p{zlib.crc32(seed_text.encode()) % 2}.jpg")
+    cut = 4 + struct.unpack(">H", template[4:6])[0] if template[2:4] == b"\xff\xe0" else 2  # after JFIF
+    extra = _segment(0xE1, make_exif(date_taken, orientation)) + _segment(0xFE, seed_text.encode()[:60000])
+    return template[:cut] + extra + template[cut:]
+
+
 def make_video(seed_text: str, size: int = 4096, brand: bytes = b"isom") -> bytes:
-    """A small MP4-shaped blob (ftyp + mdat) that sniffs as a video."""
-    ftyp = struct.pack(">I", 24) + b"ftyp" + brand + struct.pack(">I", 512) + b"isommp41"
+    """A real one-second H.264 clip (MP4, or QuickTime for the ``qt  `` brand) followed by a ``free`` box of
+    ``size`` bytes derived from ``seed_text``: distinct per seed, and as many sizes as ``size`` values (a
+    mirror may tell files apart by size, so a rendition must not share its original's length)."""
+    clip = _asset("video.mov" if brand == b"qt  " else "video.mp4")
+    filler = max(32, size)
     payload = bytearray()
     counter = 0
-    while len(payload) < size:
+    while len(payload) < filler:
         payload += hashlib.sha256(f"{seed_text}:{counter}".encode()).digest()
         counter += 1
-    mdat = struct.pack(">I", 8 + size) + b"mdat" + bytes(payload[:size])
-    return ftyp + mdat
+    return clip + struct.pack(">I", 8 + filler) + b"free" + bytes(payload[:filler])
 
 
 # --------------------------------------------------------------------------------------------

@@ -556,7 +556,8 @@ def build_seeded_account(seed: int = 0, n_photos: int = 60, username: str = "san
         else:
             p.original_format = "jpg"
             p.width, p.height = rng.choice([(320, 240), (240, 320), (400, 300), (128, 96)])
-            blob = media.make_jpeg(p.width, p.height, comment=f"sandbox seed {seed} photo {pid}")
+            blob = media.make_photo(f"sandbox seed {seed} photo {pid}", p.width, p.height,
+                                    date_taken=None if p.date_taken_unknown else p.date_taken)
         set_original(p, blob)
         p.views = rng.randrange(0, 500)
         acct.photos[pid] = p

@@ -6,9 +6,11 @@ titles, an empty album, an album with more than 100 documents, a document with
 more than 100 comments, every visibility combination, every licence, all four
 media kinds, documents with and without location, unknown "date taken" ...
 
-Originals are small (1-30 KB) pseudo-random byte strings that are regenerated on
-demand from a per-document key (:meth:`Original.content`); only their size and
-MD5 are kept in memory.
+Originals are small (1-30 KB) files regenerated on demand from a per-document key
+(:meth:`Original.content`); only their size and MD5 are kept in memory.  Photos (JPEG,
+PNG, GIF) and MP4/QuickTime videos are real files that decode (JPEG and PNG carry EXIF:
+date taken and the orientation of the document's rotation, see :mod:`.media`); the other
+kinds are pseudo-random bytes behind the format's magic number.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
+
+from . import media as real_media
 
 # --------------------------------------------------------------------------------------
 # enumerations (reference §9)
@@ -163,13 +167,24 @@ _COMMENTERS = (
 # content
 
 
-def make_content(key: str, size: int, ext: str = "") -> bytes:
-    """Deterministic pseudo-random bytes of exactly ``size`` bytes for ``key``."""
+def make_content(key: str, size: int, ext: str = "", w: int = 0, h: int = 0, taken: str = "",
+                 rotation: int = 0) -> bytes:
+    """Deterministic content of exactly ``size`` bytes for ``key``: a real file when ``ext`` has one
+    and ``size`` allows it (:func:`.media.real_file`; ``w``/``h`` give the aspect ratio, ``taken`` and
+    ``rotation`` the EXIF), else pseudo-random bytes behind the format's magic number."""
+    real = real_media.real_file(key, size, ext.lower(), w, h, taken, rotation)
+    if real is not None:
+        return real
     head, tail = _MAGIC.get(ext.lower(), (b"", b""))
     if len(head) + len(tail) > size:
         head, tail = b"", b""
     rng = random.Random("content:" + key)
     return head + rng.randbytes(size - len(head) - len(tail)) + tail
+
+
+def exif_taken(created: str) -> str:
+    """The date an original's EXIF holds for a document's ``dates.created`` ("" when unknown)."""
+    return "" if not created or created == UNKNOWN_DATE else created
 
 
 def format_date(epoch: int) -> str:
@@ -205,9 +220,11 @@ class Original:
     w: int = 0
     h: int = 0
     length: int = 0  # seconds, video/audio only
+    taken: str = ""  # EXIF DateTimeOriginal of the file (YYYY-MM-DD HH:MM:SS), "" for none
+    rotation: int = 0  # the file's EXIF Orientation, as degrees clockwise
 
     def content(self) -> bytes:
-        return make_content(self.content_key, self.bytes, self.ext)
+        return make_content(self.content_key, self.bytes, self.ext, self.w, self.h, self.taken, self.rotation)
 
 
 @dataclass
@@ -500,10 +517,7 @@ def build_account(seed: int = 0, n_docs: int = 150, original_bytes: int | None =
                 rng.randrange(10000), ext.upper() if rng.random() < 0.5 else ext)
         else:
             filename = f"{rng.choice(_NOUN)} {media} {i}.{ext}"
-        body = make_content(key, size, ext)
-        original = Original(filename=filename, ext=ext, bytes=size,
-                            md5=hashlib.md5(body).hexdigest(), secret=_hex(rng, 8),
-                            content_key=key, w=w, h=h, length=length)
+        secret = _hex(rng, 8)
 
         if i in hostile_title:
             title = hostile_title[i]
@@ -537,12 +551,21 @@ def build_account(seed: int = 0, n_docs: int = 150, original_bytes: int | None =
             geo["loc_id"] = str(rng.randrange(1000, 99999))
         pub, fr, fa = visib[i]
         last_update = posted + (rng.randrange(60, 400 * 86400) if rng.random() < 0.4 else 0)
+        rotation = rng.choice((0, 0, 0, 90, 180, 270)) if media == "photo" else 0
+        taken = exif_taken(created)
+        fewest = real_media.smallest(key, ext.lower(), w, h, taken, rotation)
+        if original_bytes is None and size < fewest:  # too small for a real file: grow, keeping sizes apart
+            size += fewest
+        body = make_content(key, size, ext, w, h, taken, rotation)
+        original = Original(filename=filename, ext=ext, bytes=size, md5=hashlib.md5(body).hexdigest(),
+                            secret=secret, content_key=key, w=w, h=h, length=length, taken=taken,
+                            rotation=rotation)
         docs.append(Doc(
             doc_id=str(doc_id), media=media, title=title, description=description, tags=tags,
             posted_at=posted, created_at=created, last_update_at=last_update,
             visibility={"ispublic": pub, "isfriend": fr, "isfamily": fa},
             safety=safeties[i], license=licenses[i], original=original, geo=geo,
-            rotation=rng.choice((0, 0, 0, 90, 180, 270)) if media == "photo" else 0,
+            rotation=rotation,
             visits=rng.randrange(0, 500), faves=rng.randrange(0, 20),
             can_download=1 if rng.random() < 0.8 else 0,
             perm_comment=rng.choice((0, 3, 4, 5, 5)), perm_tag=rng.choice((0, 3, 4)),

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from . import media as real_media
 from . import signing
 from .account import EXTENSIONS, Account, Doc, Original, build_account, format_date, make_content
 from .api import METHODS, THUMB_LABELS, rendition_size
@@ -56,6 +57,14 @@ _MEDIA_LABELS = {"flv": "flv", "mp4": "mp4", "hd": "mp4", "mp3": "mp3"}
 
 def _options(values: dict[str, str]) -> list[str]:
     return [arg for name, value in values.items() for arg in ("-o", f"ipernity.{name}={value}")]
+
+
+def _rendition(doc: Doc, label: str, ext: str) -> bytes:
+    """A thumbnail or transcode: upright (no EXIF rotation, no date), real where the format has a template."""
+    key = f"{doc.original.content_key}:{label}"
+    w, h = doc.original.w, doc.original.h  # the picture as shown, which a rendition is
+    size = rendition_size(doc.doc_id, label) + real_media.smallest(key, ext, w, h)  # sizes stay apart
+    return make_content(key, size, ext, w, h)
 
 
 class IpernitySandbox:
@@ -354,10 +363,11 @@ class IpernitySandbox:
             albums = [str(a) for a in fields.pop("albums", [])]
             key = f"{self.seed}:{doc_id}:added"
             w, h = ((1600, 1200) if media == "photo" else (1280, 720) if media == "video" else (0, 0))
+            taken = format_date(posted)
             original = Original(filename=filename, ext=ext, bytes=size,
-                                md5=hashlib.md5(make_content(key, size, ext)).hexdigest(),
+                                md5=hashlib.md5(make_content(key, size, ext, w, h, taken)).hexdigest(),
                                 secret=f"{self._rng.getrandbits(32):08x}", content_key=key,
-                                w=w, h=h, length=30 if media in ("video", "audio") else 0)
+                                w=w, h=h, length=30 if media in ("video", "audio") else 0, taken=taken)
             doc = Doc(doc_id=doc_id, media=media, title=f"New upload {doc_id}", description="",
                       tags=[], posted_at=posted, created_at=format_date(posted),
                       last_update_at=posted,
@@ -710,13 +720,11 @@ class _Handler(BaseHTTPRequestHandler):
             elif doc is not None and len(pieces) == 4:
                 secret, label, ext = pieces[1:]
                 if label in THUMB_LABELS and secret == doc.thumb_secret and ext == "jpg":
-                    data = make_content(f"{doc.original.content_key}:{label}",
-                                        rendition_size(doc.doc_id, label), "jpg")
+                    data = _rendition(doc, label, "jpg")
                 elif (label in _MEDIA_LABELS and secret == doc.media_secret
                       and ext == _MEDIA_LABELS[label]
                       and (doc.media == "video") == (label != "mp3") and doc.media in ("video", "audio")):
-                    data = make_content(f"{doc.original.content_key}:{label}",
-                                        rendition_size(doc.doc_id, label), ext)
+                    data = _rendition(doc, label, ext)
             if data is None:
                 self._send(404, b"not found", "text/plain", head=head)
                 return
