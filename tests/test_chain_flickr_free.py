@@ -17,8 +17,12 @@ import requests
 from migrator_flickr.sandbox import FlickrSandbox, build_seeded_account
 from migrator_flickr.sandbox.api.photo_fields import FREE_MAX_EDGE, photo_sizes, static_url
 
-sys.path.insert(0, str(Path(__file__).parent))  # tests/ is no package: for the helpers beside this file
+PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
+# tests/ is no package: for the helpers beside this file and the plugins' own
+sys.path[:0] = [str(Path(__file__).parent), *(str(PLUGINS / name / "tests") for name in ("local_sink", "flickr_sink"))]
 from kill_helpers import snapshot  # noqa: E402
+from local_helpers import exploding, make_item, make_sink  # noqa: E402
+from mirror_helpers import make_mirror  # noqa: E402
 
 ENV = {"MIGRATOR_LOAD_PLUGINS": "flickr,local"}
 LISTING = ("flickr.test.login", "flickr.people.getUploadStatus", "flickr.people.getPhotos", "flickr.photosets.getList",
@@ -164,3 +168,29 @@ def test_a_real_original_in_the_backup_is_kept_when_the_account_turns_free(cli, 
     report = mirror()  # still free, nothing changed: nothing fetched, nothing written
     assert report["counts"]["unchanged"] == len(sb.account.photos) and sb.file_requests == []
     assert snapshot(mirror.backup) == before
+
+
+def test_an_adopted_flickrmirrorer_original_stays_through_later_stand_ins(tmp_path):
+    """A free account's first mirror onto a flickrmirrorer folder: the mirror's bigger file is adopted and
+    recorded as the original it is, so a later capped rendition (a metadata change) does not replace it."""
+    root = make_mirror(tmp_path / "backup")
+    theirs = (root / "photostream" / "201.jpg").read_bytes()
+    sink = make_sink(root)
+    flagged = {"fallback": "Large", "fallback_reason": "a free Flickr account gets no original"}
+
+    def stand_in(title: str):
+        return make_item("201", b"capped", source="flickr", opener=exploding(), title=title,
+                         source_metadata=flagged)
+
+    stored = sink.store(stand_in("Bridge"), None)
+    path = root / stored.ref
+    assert path.read_bytes() == theirs and "smaller rendition" in stored.warnings[0]
+    record = json.loads(path.with_suffix(".json").read_text("utf-8"))
+    assert "fallback" not in record["source_metadata"] and record["file"]["size"] == len(theirs)
+
+    stored = sink.store(stand_in("Bridge, renamed"), None)
+    assert root / stored.ref == path and path.read_bytes() == theirs
+    assert stored.warnings[0].startswith(f"kept the original {path.name}")
+    assert json.loads(path.with_suffix(".json").read_text("utf-8"))["title"] == "Bridge, renamed"
+    sink.finish()
+    sink.close()

@@ -223,16 +223,14 @@ class LocalSink(Sink):
         was = before.get("source_metadata") if before else None
         if not isinstance(was, dict) or was.get("fallback"):
             return None  # no record of what the file is, or itself a stand-in: replaced (the old file is kept aside)
-        metadata = {k: v for k, v in doc.source_metadata.items() if k not in ("fallback", "fallback_reason")}
-        file = before.get("file")
-        record = replace(doc, source_metadata=metadata,
-                         file=FileInfo(**{k: v for k, v in file.items() if k in FileInfo.__dataclass_fields__})
-                         if isinstance(file, dict) else doc.file)
+        file = before.get("file")  # it described the file that stays
         reason = doc.source_metadata.get("fallback_reason") or "the source withholds the original"
         warning = (f"kept the original {current.name}: the source now offers only its {stand_in!r} rendition "
                    f"({reason}); its metadata is kept up to date")
         result = self._keep(item, current, known, "unchanged", [warning])
-        result.record = record
+        keys = FileInfo.__dataclass_fields__
+        result.record = _describing(doc, FileInfo(**{k: v for k, v in file.items() if k in keys})
+                                    if isinstance(file, dict) else doc.file)
         return result
 
     @staticmethod
@@ -279,7 +277,11 @@ class LocalSink(Sink):
             _link_or_copy(self.writer, path, target)
             warnings = [f"kept {self.tree.rel(path)} ({verdict.size} bytes): the source now offers only "
                         f"{announced.size} bytes, maybe a smaller rendition"] if verdict.bigger else []
-            return self._keep(item, target, Known(verdict.size, verdict.md5, verdict.sha256), "new", warnings)
+            result = self._keep(item, target, Known(verdict.size, verdict.md5, verdict.sha256), "new", warnings)
+            if verdict.bigger and doc.source_metadata.get("fallback"):  # the old tool's file is no stand-in
+                result.record = _describing(doc, FileInfo(doc.file.name if doc.file else None, result.ext,
+                                                          result.size, result.md5, result.sha256))
+            return result
         return None
 
     # -- sidecars and dates ---------------------------------------------------------------------
@@ -349,6 +351,12 @@ def disk_errors(what: str) -> Iterator[None]:
                                  "then rerun") from exc
         raise DocumentError(f"{what}: {index}: {exc} (if this repeats, remove {index}: it is rebuilt from "
                             "the sidecars)") from exc
+
+
+def _describing(doc: Document, file: FileInfo | None) -> Document:
+    """The record as the sidecars keep it beside a real original that a stand-in did not replace."""
+    metadata = {k: v for k, v in doc.source_metadata.items() if k not in ("fallback", "fallback_reason")}
+    return replace(doc, source_metadata=metadata, file=file)
 
 
 def _sidecar_record(path: Path) -> dict[str, Any] | None:
