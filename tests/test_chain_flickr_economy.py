@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).parent))  # tests/ is no package: for the 
 from kill_helpers import snapshot  # noqa: E402
 
 ENV = {"MIGRATOR_LOAD_PLUGINS": "flickr,local"}
-LISTING = ("flickr.test.login", "flickr.people.getPhotos", "flickr.photosets.getList", "flickr.photosets.getPhotos",
-           "flickr.collections.getTree")
+LISTING = ("flickr.test.login", "flickr.people.getUploadStatus", "flickr.people.getPhotos", "flickr.photosets.getList",
+           "flickr.photosets.getPhotos", "flickr.collections.getTree")
 
 
 @pytest.fixture

@@ -252,18 +252,33 @@ def merge_answers(answers: list[list[str]]) -> tuple[list[str], bool]:
     return order, unique
 
 
-def fallback_sizes(sizes: list[dict[str, Any]], media: str) -> list[dict[str, Any]]:
+def fallback_sizes(sizes: list[dict[str, Any]], media: str, max_edge: int | None = None) -> list[dict[str, Any]]:
     """getSizes entries that can stand in for a missing original, best first.
 
     Only renditions of the same medium (a video's JPEG still is no backup of the video); the player page is
-    no file; cropped squares come after every uncropped size."""
+    no file; none whose longest edge passes `max_edge` (a free account's cap: Flickr would refuse it);
+    cropped squares come after every uncropped size."""
     wanted = "video" if media == "video" else "photo"
     skip = {"original", "video original", "video player"}
     usable = [s for s in sizes if (text(s.get("media")) or "photo") == wanted and text(s.get("source"))
-              and text(s.get("label")).lower() not in skip]
+              and text(s.get("label")).lower() not in skip
+              and (max_edge is None or max(as_int(s.get("width")) or 0, as_int(s.get("height")) or 0) <= max_edge)]
 
     def rank(size: dict[str, Any]) -> tuple[bool, int]:
         area = (as_int(size.get("width")) or 0) * (as_int(size.get("height")) or 0)
         return "square" in text(size.get("label")).lower(), -area
 
     return sorted(usable, key=rank)
+
+
+# The url_<key> listing extras of the sizes a free account may have (up to 1024 px), with getSizes' labels.
+CAPPED_SIZES = {"l": "Large", "c": "Medium 800", "z": "Medium 640", "m": "Medium", "w": "Small 400",
+                "n": "Small 320", "s": "Small", "t": "Thumbnail", "q": "Large Square", "sq": "Square"}
+CAPPED_EXTRAS = ",".join(f"url_{key}" for key in CAPPED_SIZES)
+
+
+def listed_sizes(listed: dict[str, Any]) -> list[dict[str, Any]]:
+    """The renditions a listing item names through its url_<key> extras, shaped like getSizes entries."""
+    return [{"label": label, "source": text(listed.get(f"url_{key}")), "width": listed.get(f"width_{key}"),
+             "height": listed.get(f"height_{key}"), "media": "photo"}
+            for key, label in CAPPED_SIZES.items() if text(listed.get(f"url_{key}"))]

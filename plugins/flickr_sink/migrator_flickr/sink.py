@@ -90,7 +90,9 @@ class FlickrSink(Sink):
             if "remaining" in photos:
                 message += (f" ({photos.get('remaining')} items and {photos.get('nonpublic_remaining', '?')} "
                             "non-public left)")
-            self.context.warn(message + "; uploads stop with the quota exit code when a limit is reached")
+            self.context.warn(message + "; uploads stop with the quota exit code when a limit is reached. Only Pro "
+                              "accounts may replace a photo's file: an original that changes at the source is "
+                              "reported, and Flickr keeps the first upload")
 
     # -- documents ------------------------------------------------------------------------------
     def store(self, item: Item, previous: StoredRecord | None) -> Stored:

@@ -1,12 +1,12 @@
 """The `flickr` source: a mirror of the authorized Flickr account (replaces flickrmirrorer).
 
-Call plan for an account of N photos (V of them videos, C with comments) in S sets: flickr.test.login;
-people.getPhotos, ceil(N/500) pages with every extra the record and the change check need; photosets.getList
-+ photosets.getPhotos per set (album order and each photo's places); collections.getTree, once. A short page is
-asked again and the answers are merged (Flickr sometimes drops items from a page). Then, only for new or changed
-photos: photos.comments.getList where the listing's count_comments says there are comments, photos.getSizes for
-videos (their "Video Original") and for photos whose original is refused. So a first mirror costs the listing
-+ C + V calls, and a run that finds nothing new 1 + ceil(N/500) + 1 + S + 1.
+Call plan for an account of N photos (V of them videos, C with comments) in S sets: flickr.test.login and
+people.getUploadStatus (is the account Pro?); people.getPhotos, ceil(N/500) pages with every extra the record and
+the change check need; photosets.getList + photosets.getPhotos per set (album order and each photo's places);
+collections.getTree, once. A short page is asked again and the answers are merged (Flickr sometimes drops items from
+a page). Then, only for new or changed photos: photos.comments.getList where the listing's count_comments says there
+are comments, photos.getSizes for videos (their "Video Original") and for photos whose original is refused. So a
+first mirror costs the listing + C + V calls, and a run that finds nothing new 2 + ceil(N/500) + 1 + S + 1.
 
 The record is built from the listing item: title, description, dates (taken with its granularity), visibility,
 license, geo, media, tags, views, comments. It lacks what only photos.getInfo tells: tags as the user spelled
@@ -24,6 +24,12 @@ open answer from load until the sink stores it. When the original is refused (no
 403/404), the largest other rendition is fetched instead (getSizes, then a GET per candidate) and flagged:
 `source_metadata["fallback"]`, a warning in the run report, and the photo is looked at again on every later run
 until its original comes through.
+
+Free accounts: since 2025-05-15 Flickr's API gives a free account no original and no size above 1024 px, not even
+of its own photos. `open` asks people.getUploadStatus (one call) whether the account is Pro; a free one is said
+once, with the way to the originals (Flickr's data export, read by the `local` source), and each photo's largest
+allowed size is fetched straight from the listing's url_* extras (videos: getSizes, as always), with no try at
+the original, flagged as a fallback but not warned about one by one nor retried while the account stays free.
 """
 
 from __future__ import annotations
@@ -58,6 +64,16 @@ LIST_EXTRAS = ("description,license,date_upload,date_taken,last_update,geo,tags,
 PAGE_TRIES = 4  # calls per listing page at most, when Flickr keeps answering it short
 PROBES = 3  # fallback renditions tried per photo at most
 LEVELS = ("read", "write", "delete")
+FREE_MAX_EDGE = 1024  # px: the longest edge Flickr's API serves a free account since 2025-05-15
+FREE_REASON = "a free Flickr account gets no original through the API (since 2025-05-15)"
+FREE_NOTICE = (
+    "free Flickr account: since 2025-05-15 Flickr's API gives free accounts no original and no size above "
+    f"{FREE_MAX_EDGE} px, not even of their own photos. This run saves each photo's largest allowed size instead, "
+    "flagged as a fallback in its record (source_metadata \"fallback\"); an original already in the backup is kept. "
+    "To get your originals, use Flickr's data export: on flickr.com open You → Settings → \"Your Flickr Data\" → "
+    "\"Request my Flickr Data\"; when Flickr emails you, download every ZIP file from that page into one folder; then "
+    "run `migrator run local local -o local.source.path=<that folder> -o local.sink.path=<your backup folder>` "
+    "(the ZIPs need no unpacking)")
 DETAILS_MARK = "/details"  # ends the change marker of photos read with photos.getInfo (flickr.details)
 
 
@@ -133,10 +149,23 @@ class FlickrSource(Source):
         self.nsid, self.username = fr.text(user.get("id")), fr.text(user.get("username"))
         if not self.nsid:
             raise ServiceStopped("Flickr answered flickr.test.login without a user id; rerun later")
+        self.capped = self._free_account()
+        if self.capped:
+            self.context.warn(FREE_NOTICE)
         self._plan: list[Listed] | None = None
         self._albums: list[Container] = []
         self._places: dict[str, list[AlbumRef]] = {}
         self._retry_ids: set[str] = set()
+
+    def _free_account(self) -> bool:
+        """Is the account free (no originals, nothing above 1024 px)? Unknown counts as Pro: the originals are
+        then asked for, and a refusal falls back photo by photo."""
+        try:
+            status = fr.obj(self.client.call("flickr.people.getUploadStatus").get("user"))
+        except FlickrCallError as exc:
+            self.context.log.info("people.getUploadStatus refused (%s): the account is taken for a Pro one", exc)
+            return False
+        return fr.text(status.get("ispro")).strip() == "0"
 
     def account(self) -> str:
         return self.nsid
@@ -162,8 +191,9 @@ class FlickrSource(Source):
         return self._plan
 
     def _list_photos(self) -> list[dict[str, Any]]:
+        extras = f"{LIST_EXTRAS},{fr.CAPPED_EXTRAS}" if self.capped else LIST_EXTRAS
         photos, total = self._pages("flickr.people.getPhotos", "photos", "photo", ordered=False,
-                                    user_id="me", extras=LIST_EXTRAS)
+                                    user_id="me", extras=extras)
         if total is not None and len(photos) < total:
             self.context.warn(f"Flickr listed only {len(photos)} of {total} photos even after asking again; "
                               "the rest will be picked up by a later run")
@@ -228,8 +258,10 @@ class FlickrSource(Source):
 
     def entries(self) -> Iterator[Entry]:
         plan = self.plan()
-        # a photo last saved from a fallback rendition is loaded again: its original may be back
-        self._retry_ids = {key.split(":", 1)[1] for key in self.context.memory_items("fallback:")}
+        # a photo last saved from a fallback rendition is loaded again: its original may be back (not while the
+        # account is free: Flickr would give the same capped size again)
+        fallbacks = {} if self.capped else self.context.memory_items("fallback:")
+        self._retry_ids = {key.split(":", 1)[1] for key in fallbacks}
         for listed in plan:
             marker = None if listed.photo_id in self._retry_ids else listed.marker
             yield Entry(source=fr.SOURCE, id=listed.photo_id, load=partial(self._load, listed), updated_at=marker,
@@ -306,14 +338,19 @@ class FlickrSource(Source):
             if photo_id in self._retry_ids:
                 self.context.memory_delete(f"fallback:{photo_id}")
             return {}
-        self.context.warn(f"flickr photo {photo_id} {title!r}: {reason}; saved the {fetched.label!r} rendition "
-                          "instead, so this backup is NOT the original (later runs try again)")
+        if not self.capped:  # a free account's cap was said once, at the start
+            self.context.warn(f"flickr photo {photo_id} {title!r}: {reason}; saved the {fetched.label!r} rendition "
+                              "instead, so this backup is NOT the original (later runs try again)")
         self.context.memory_set(f"fallback:{photo_id}", fetched.label)
         return {"fallback": fetched.label, "fallback_reason": reason}
 
     def _fetch(self, listed: Listed, info: dict[str, Any] | None, title: str) -> tuple[Fetched, str | None]:
         """The original's GET if the host serves it, else the best other size's and why (None: the original)."""
         photo_id, media = listed.photo_id, fr.media(info or {}, listed.raw)
+        if self.capped:  # no original to try: the largest allowed size, from the listing where it names them
+            listed_sizes = fr.listed_sizes(listed.raw) if media == "photo" else []
+            sizes = fr.fallback_sizes(listed_sizes or self._sizes(photo_id), media, FREE_MAX_EDGE)
+            return self._stand_in(photo_id, title, sizes, FREE_REASON)
         sizes: list[dict[str, Any]] | None = None
         if media == "video":  # url_o and "Original" are only a still of a video
             sizes, label = self._sizes(photo_id), "Video Original"
@@ -330,7 +367,12 @@ class FlickrSource(Source):
             if isinstance(found, Fetched):
                 return found, None
             reason = f"the file host answers HTTP {found} for the original"
-        for size in fr.fallback_sizes(sizes if sizes is not None else self._sizes(photo_id), media)[:PROBES]:
+        return self._stand_in(photo_id, title, fr.fallback_sizes(sizes if sizes is not None else self._sizes(photo_id),
+                                                                 media), reason)
+
+    def _stand_in(self, photo_id: str, title: str, sizes: list[dict[str, Any]], reason: str) -> tuple[Fetched, str]:
+        """The first of the best `sizes` the host serves, and why it stands in for the original."""
+        for size in sizes[:PROBES]:
             found = self._get(photo_id, fr.text(size.get("source")), fr.text(size.get("label")))
             if isinstance(found, Fetched):
                 return found, reason

@@ -166,8 +166,8 @@ def stream(state: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # -- end to end -----------------------------------------------------------------------------------
-LISTING = ("flickr.test.login", "flickr.people.getPhotos", "flickr.photosets.getList", "flickr.photosets.getPhotos",
-           "flickr.collections.getTree")
+LISTING = ("flickr.test.login", "flickr.people.getUploadStatus", "flickr.people.getPhotos", "flickr.photosets.getList",
+           "flickr.photosets.getPhotos", "flickr.collections.getTree")
 
 
 def listing_calls(calls: dict[str, int]) -> int:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
-from migrator import Container, Item, Option, Sink, Stored, StoredRecord
+from migrator import Container, Document, FileInfo, Item, Option, Sink, Stored, StoredRecord
 from migrator.errors import DocumentError, ServiceStopped, UsageError
 from migrator.paths import creatable_folder_problem
 from migrator.records import dumps
@@ -50,6 +51,7 @@ class FileResult:
     sha256: str | None
     status: str  # "new" | "updated" | "unchanged" | "none"
     warnings: list[str] = field(default_factory=list)
+    record: Document | None = None  # what the sidecars say, when not the item's own record (a kept original)
 
 
 def path_option() -> Option:
@@ -160,7 +162,8 @@ class LocalSink(Sink):
                 result = FileResult(None, None, None, None, "none")
             else:
                 result = self._original(item, folder, place)
-            created, changed = self._sidecars(folder, place.name, item, result.ext)
+            described = Item(result.record, item.original) if result.record else item
+            created, changed = self._sidecars(folder, place.name, described, result.ext)
         original = folder / f"{place.name}.{result.ext}" if result.ext else None
         if original is not None:
             self._set_date(original, item, result.warnings)
@@ -193,7 +196,9 @@ class LocalSink(Sink):
             verdict = verify(current, announced, known)
             if verdict.ok:
                 return self._keep(item, current, Known(verdict.size, verdict.md5, verdict.sha256), "unchanged")
-            return self._replace(item, folder, place.name, current, ext)
+            kept = self._kept_original(item, folder / f"{place.name}.json", current,
+                                       known if known and known.size == verdict.size else Known(verdict.size))
+            return kept or self._replace(item, folder, place.name, current, ext)
         adopted = self._adopt(item, folder, place.name, ext, announced)
         if adopted is not None:
             return adopted
@@ -205,6 +210,28 @@ class LocalSink(Sink):
             _, md5, sha256 = digests(path)
             known = Known(known.size, md5, sha256)
         return self._result(path.suffix[1:], known, status, warnings)
+
+    def _kept_original(self, item: Item, sidecar: Path, current: Path, known: Known) -> FileResult | None:
+        """A stand-in (a source's `source_metadata["fallback"]`: a smaller rendition where the service withholds
+        the original, e.g. a free Flickr account) never takes the place of a file that was not one itself: the
+        file stays, byte for byte, and its sidecars take the new metadata but keep describing that file."""
+        doc = item.document
+        stand_in = doc.source_metadata.get("fallback")
+        if not stand_in:
+            return None
+        before = _sidecar_record(sidecar)
+        was = before.get("source_metadata") if before else None
+        if not isinstance(was, dict) or was.get("fallback"):
+            return None  # no record of what the file is, or itself a stand-in: replaced (the old file is kept aside)
+        file = before.get("file")  # it described the file that stays
+        reason = doc.source_metadata.get("fallback_reason") or "the source withholds the original"
+        warning = (f"kept the original {current.name}: the source now offers only its {stand_in!r} rendition "
+                   f"({reason}); its metadata is kept up to date")
+        result = self._keep(item, current, known, "unchanged", [warning])
+        keys = FileInfo.__dataclass_fields__
+        result.record = _describing(doc, FileInfo(**{k: v for k, v in file.items() if k in keys})
+                                    if isinstance(file, dict) else doc.file)
+        return result
 
     @staticmethod
     def _result(ext: str, known: Known, status: str, warnings: list[str] | None = None) -> FileResult:
@@ -250,7 +277,11 @@ class LocalSink(Sink):
             _link_or_copy(self.writer, path, target)
             warnings = [f"kept {self.tree.rel(path)} ({verdict.size} bytes): the source now offers only "
                         f"{announced.size} bytes, maybe a smaller rendition"] if verdict.bigger else []
-            return self._keep(item, target, Known(verdict.size, verdict.md5, verdict.sha256), "new", warnings)
+            result = self._keep(item, target, Known(verdict.size, verdict.md5, verdict.sha256), "new", warnings)
+            if verdict.bigger and doc.source_metadata.get("fallback"):  # the old tool's file is no stand-in
+                result.record = _describing(doc, FileInfo(doc.file.name if doc.file else None, result.ext,
+                                                          result.size, result.md5, result.sha256))
+            return result
         return None
 
     # -- sidecars and dates ---------------------------------------------------------------------
@@ -320,6 +351,21 @@ def disk_errors(what: str) -> Iterator[None]:
                                  "then rerun") from exc
         raise DocumentError(f"{what}: {index}: {exc} (if this repeats, remove {index}: it is rebuilt from "
                             "the sidecars)") from exc
+
+
+def _describing(doc: Document, file: FileInfo | None) -> Document:
+    """The record as the sidecars keep it beside a real original that a stand-in did not replace."""
+    metadata = {k: v for k, v in doc.source_metadata.items() if k not in ("fallback", "fallback_reason")}
+    return replace(doc, source_metadata=metadata, file=file)
+
+
+def _sidecar_record(path: Path) -> dict[str, Any] | None:
+    """The JSON sidecar's record as written, None when there is none or it is unreadable."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _status(original: str, sidecar_created: bool, changed: bool) -> str:

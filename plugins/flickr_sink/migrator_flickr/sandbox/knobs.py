@@ -25,7 +25,9 @@ KNOB_DEFAULTS: dict[str, tuple[Any, str]] = {
     "async_uploads": (False, "treat every upload as async=1 (ticketid answer)"),
     "async_delay": (0.5, "seconds until an async upload ticket completes"),
     "async_fail_rate": (0.0, "fraction of async tickets that complete with complete=2 (failed)"),
-    "free_account": (False, "apply free-account limits (max_items, max_nonpublic); ispro=0"),
+    "free_account": (False, "a free account: ispro=0, the upload limits (max_items, max_nonpublic), no replace, "
+                            "and since 2025 no original and no size above 1024 px through the API, even for the "
+                            "owner"),
     "max_items": (1000, "free account: maximum number of photos+videos"),
     "max_nonpublic": (50, "free account: maximum number of non-public items"),
     "max_videos": (None, "maximum number of videos (upload error 7 beyond it)"),

@@ -572,6 +572,8 @@ class _Handler(BaseHTTPRequestHandler):
                 if not ok:
                     self._send(404, "not found\n")
                     return 404
+                if k.free_account and kind in ("orig", "hd"):  # the original, and 1280 px: above the cap
+                    return self._forbidden()
                 target = (f"/video/{p.id}_{p.originalsecret}.{p.original_format}" if kind == "orig"
                           else f"/video/{p.id}_{p.secret}_{kind}.mp4")
                 self._send(302, "", "text/plain", {"Location": sb.base_url + target})
@@ -586,7 +588,7 @@ class _Handler(BaseHTTPRequestHandler):
                     if secret != p.originalsecret or ext != p.original_format:
                         self._send(404, "not found\n")
                         return 404
-                    if k.originals_403:
+                    if k.originals_403 or k.free_account:
                         self._send(403, "<html><body>403 Forbidden</body></html>", "text/html")
                         return 403
                     source = (p.path, p.blob)
@@ -595,6 +597,8 @@ class _Handler(BaseHTTPRequestHandler):
                     if secret != p.secret or ext != "mp4":
                         self._send(404, "not found\n")
                         return 404
+                    if k.free_account and kind == "hd":
+                        return self._forbidden()
                     source = (None, media.make_video(f"{p.id}:{kind}", size=1024))
                     ctype = "video/mp4"
             else:
@@ -609,7 +613,7 @@ class _Handler(BaseHTTPRequestHandler):
                     if secret != p.originalsecret or ext != want_ext:
                         self._send(404, "not found\n")
                         return 404
-                    if k.originals_403:
+                    if k.originals_403 or k.free_account:
                         self._send(403, "<html><body>403 Forbidden</body></html>", "text/html")
                         return 403
                     if p.media == "video":
@@ -623,9 +627,16 @@ class _Handler(BaseHTTPRequestHandler):
                     if secret != p.secret or ext != "jpg" or dims is None:
                         self._send(404, "not found\n")
                         return 404
+                    if k.free_account and max(dims) > api.FREE_MAX_EDGE:
+                        return self._forbidden()
                     source = (None, media.make_jpeg(dims[0], dims[1], comment=f"{p.id}{suffix}"))
                     ctype = "image/jpeg"
         return self._stream(source, ctype)
+
+    def _forbidden(self) -> int:
+        """The file host's refusal of what a free account may not have."""
+        self._send(403, "<html><body>403 Forbidden</body></html>", "text/html")
+        return 403
 
     def _stream(self, source: tuple[str | None, bytes | None], ctype: str) -> int:
         path, blob = source

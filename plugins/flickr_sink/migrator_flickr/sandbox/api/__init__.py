@@ -6,11 +6,12 @@ package at call time, so a test may replace one (``do_upload``, a ``METHODS`` en
 
 from . import auth, comments, geo, licenses, people, photo_collections, photos, photos_edit, photosets  # noqa: F401
 from .core import DELETE, METHODS, NONE, READ, WRITE, ApiError, Call, dispatch, method
-from .photo_fields import derived_dims, photo_sizes
+from .photo_fields import FREE_MAX_EDGE, derived_dims, photo_sizes
 from .upload import Incoming, do_replace, do_upload, settle_tickets
 
 __all__ = [
     "DELETE",
+    "FREE_MAX_EDGE",
     "METHODS",
     "NONE",
     "READ",

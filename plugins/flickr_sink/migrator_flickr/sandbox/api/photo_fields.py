@@ -40,6 +40,30 @@ SIZES = [
 ]
 SUFFIX_EDGE = {s[2]: (s[3], s[4]) for s in SIZES}
 
+# Since 2025-05-15 Flickr's API gives a free account no original and no size whose longest edge passes 1024 px,
+# not even of its own photos. Where the rule says no more, the sandbox reads it strictly: originalsecret,
+# originalformat, url_o, "Original" and "Video Original" are left out of every answer, the HD MP4 (1280 px) too,
+# and the file host refuses those files (403) even to a client that kept their URLs from a Pro time. The
+# original's dimensions (o_dims) are still told: they are no file.
+FREE_MAX_EDGE = 1024
+
+
+def sees_original(call: Call) -> bool:
+    """The caller may have the original (its URL, its secret and format): the owner of a Pro account."""
+    return call.owner and not call.knobs.free_account
+
+
+def within_cap(call: Call, width: int, height: int) -> bool:
+    """A rendition of these dimensions is served to this account (free accounts: up to 1024 px)."""
+    return not call.knobs.free_account or max(width, height) <= FREE_MAX_EDGE
+
+
+def served_sizes(call: Call, p: Photo) -> list[tuple[str, str, str, int, int]]:
+    """`photo_sizes` as this caller may have them: no original for others or a free account, nothing above
+    the free account's cap."""
+    return [s for s in photo_sizes(p)
+            if within_cap(call, s[3], s[4]) and (s[0] != "Original" or sees_original(call))]
+
 
 def photo_sizes(p: Photo) -> list[tuple[str, str, str, int, int]]:
     """(label, extras key, file suffix, width, height) for the derived sizes plus the original."""
@@ -118,7 +142,7 @@ def photo_item(call: Call, p: Photo, extras: set[str], tag: str = "photo",
     if "icon_server" in extras:
         a["iconserver"] = model.SERVER
         a["iconfarm"] = model.FARM
-    if "original_format" in extras and call.owner:
+    if "original_format" in extras and sees_original(call):
         a["originalsecret"] = p.originalsecret
         a["originalformat"] = p.original_format
     if "last_update" in extras:
@@ -151,10 +175,8 @@ def photo_item(call: Call, p: Photo, extras: set[str], tag: str = "photo",
         a["count_comments"] = str(len(call.account.comments.get(p.id, [])))
     wanted = {e[4:] for e in extras if e.startswith("url_")}
     if wanted:
-        for _label, key, suffix, w, h in photo_sizes(p):
+        for _label, key, suffix, w, h in served_sizes(call, p):
             if key in wanted:
-                if key == "o" and not call.owner:
-                    continue
                 a[f"url_{key}"] = static_url(call, p, suffix, original=(key == "o"))
                 a[f"height_{key}"] = h
                 a[f"width_{key}"] = w

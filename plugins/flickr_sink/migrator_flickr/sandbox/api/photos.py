@@ -11,7 +11,7 @@ from ..model import Photo
 from ..render import Node
 from .core import READ, ApiError, Call, method, user_id_arg
 from .listing import common_filters, photos_listing, stream_order
-from .photo_fields import geo_str, page_url, photo_sizes, place_of, static_url
+from .photo_fields import geo_str, page_url, place_of, sees_original, served_sizes, static_url, within_cap
 from .photosets import set_counts
 
 
@@ -118,7 +118,7 @@ def photos_get_info(call: Call):
     a: dict[str, Any] = {"id": p.id, "secret": p.secret, "server": p.server, "farm": p.farm,
                          "dateuploaded": str(p.date_posted), "isfavorite": 0, "license": str(p.license),
                          "safety_level": str(p.safety_level - 1), "rotation": p.rotation}
-    if call.owner:
+    if sees_original(call):
         a["originalsecret"] = p.originalsecret
         a["originalformat"] = p.original_format
     a["views"] = str(p.views)
@@ -166,9 +166,7 @@ def photos_get_info(call: Call):
 def photos_get_sizes(call: Call):
     p = call.photo()
     sizes = []
-    for label, _key, suffix, w, h in photo_sizes(p):
-        if label == "Original" and not call.owner:
-            continue
+    for label, _key, suffix, w, h in served_sizes(call, p):
         if label == "Square":
             wv, hv = w, h
         else:
@@ -182,10 +180,12 @@ def photos_get_sizes(call: Call):
         play = f"{call.base}/photos/{nsid}/{p.id}/play"
         for label, kind, (w, h) in (("Video Player", None, (640, 360)), ("Site MP4", "site", (640, 360)),
                                     ("Mobile MP4", "mobile", (480, 270)), ("HD MP4", "hd", (1280, 720))):
+            if not within_cap(call, w, h):
+                continue
             src = f"{call.base}/apps/video/player?photo_id={p.id}" if kind is None else f"{play}/{kind}/{p.secret}/"
             sizes.append(Node("size", {"label": label, "width": w, "height": h, "source": src,
                                        "url": page_url(call, p), "media": "video"}))
-        if call.owner and not call.knobs.video_without_original:
+        if sees_original(call) and not call.knobs.video_without_original:
             sizes.append(Node("size", {"label": "Video Original", "width": p.width, "height": p.height,
                                        "source": f"{play}/orig/{p.originalsecret}/",
                                        "url": page_url(call, p), "media": "video"}))
