@@ -285,8 +285,9 @@ class Viewer:
 
     def _put(self, shard: str, value_json: str) -> None:
         """One data shard: a script that hands its JSON to the page (JSON is a JavaScript value; ASCII only,
-        so no character of the data can end the script or the string early)."""
-        body = f"viewer.take({json.dumps(shard)}, {value_json});\n".encode("ascii")
+        so no character of the data can end the string early, and `<` escaped: nothing reads as markup)."""
+        value = value_json.replace("<", "\\u003c")
+        body = f"viewer.take({json.dumps(shard)}, {value});\n".encode("ascii")
         self._write_if_changed(self.data / f"{shard}.js", body)
 
     def _write_if_changed(self, path: Path, data: bytes) -> None:
