@@ -63,7 +63,7 @@ def month_docs(out: Path) -> dict[str, dict]:
 
 def viewer_mtimes(out: Path) -> dict[Path, int]:
     files = [out / "index.html", *(p for p in (out / VIEWER).rglob("*") if p.is_file())]
-    return {p: p.stat().st_mtime_ns for p in files if p.name != "viewer.sqlite3"}
+    return {p: p.stat().st_mtime_ns for p in files if not p.name.startswith("viewer.sqlite3")}
 
 
 def pictures() -> list:
