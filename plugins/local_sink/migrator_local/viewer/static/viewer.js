@@ -121,12 +121,6 @@ var viewer = (function () {
     return el("div", { className: "grid" }, ...items.map(function (item) { return tile(item, context); }));
   }
 
-  function monthTitle(key) {
-    if (key === "undated") return "Undated";
-    const [y, m] = key.split("-");
-    return new Date(Date.UTC(+y, +m - 1, 1)).toLocaleDateString(undefined, { year: "numeric", month: "long", timeZone: "UTC" });
-  }
-
   function withMonth(items, key) {
     return items.map(function (item) { return Object.assign({ month: key }, item); });
   }
@@ -138,19 +132,21 @@ var viewer = (function () {
     const parts = [];
     for (const m of months) for (let n = 0; n < m.parts; n++) parts.push([m.key, n]);
     const total = months.reduce(function (sum, m) { return sum + m.count; }, 0);
-    const list = el("div", { id: "stream" });
+    const list = el("div", { id: "stream", className: "grid" });
     const more = el("button", { id: "more", type: "button" }, "More");
     const heading = year ? "Year " + year : "Photostream";
     show(el("h1", {}, heading), el("p", { className: "count" }, el("span", { id: "total" }, total), " documents"), list, more);
     let next = 0;
+    let shownHeading = null;
     const me = route;
     function page() {
       if (next >= parts.length) { more.hidden = true; return Promise.resolve(); }
       const [key, n] = parts[next++];
       return load("m-" + key + "-" + n).then(function (items) {
         if (me !== route) return;
-        if (n === 0) list.append(el("h2", {}, monthTitle(key)));
-        list.append(grid(withMonth(items, key), year ? "year" : ""));
+        const heading = key === "undated" ? "Undated" : key.slice(0, 4); // a heading per year: sparse months stay compact
+        if (heading !== shownHeading) list.append(el("h2", {}, (shownHeading = heading)));
+        list.append(...withMonth(items, key).map(function (item) { return tile(item, year ? "year" : ""); }));
         more.hidden = next >= parts.length;
         if (list.querySelectorAll(".tile").length < 60 && next < parts.length) return page();
       });
@@ -328,7 +324,7 @@ var viewer = (function () {
     const original = doc.file ? el("a", { href: doc.file }, doc.name || "the original") : (doc.name || null);
     const notes = doc.notes.length ? el("ul", { className: "notes" }, ...doc.notes.map(function (n) { return el("li", {}, n); })) : null;
     return el("article", { className: "document", data: { source: doc.source, id: doc.id } }, nav,
-      el("figure", {}, media(doc)),
+      el("figure", {}, media(doc)), el("div", { className: "info" },
       el("h1", { data: { field: "title" } }, doc.title || "(untitled)"),
       doc.description ? el("div", { className: "description", data: { field: "description" } }, richText(doc.description)) : null,
       el("dl", {},
@@ -341,7 +337,7 @@ var viewer = (function () {
         field("name", "Original file", original),
         field("origin", "From", doc.source + " " + doc.id),
         field("notes", "Not in this backup", notes)),
-      comments(doc.comments));
+      comments(doc.comments)));
   }
 
   function notFound() {
