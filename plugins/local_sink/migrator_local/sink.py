@@ -157,6 +157,8 @@ class LocalSink(Sink):
         except (OSError, sqlite3.Error) as exc:
             self.context.warn(f"local: could not update the viewer (index.html): {exc}; the next run tries again")
             return
+        if outcome.warning:
+            self.context.warn(f"local: {outcome.warning}")
         if outcome.files:
             self.context.log.info("viewer: %d document(s) refreshed, %d file(s) written%s", outcome.documents,
                                   outcome.files, " (rebuilt whole)" if outcome.full else "")

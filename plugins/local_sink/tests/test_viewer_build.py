@@ -182,3 +182,16 @@ def test_the_option_turns_the_viewer_off(tmp_path):
     out = tmp_path / "out"
     backup(out, pictures()[:1], viewer=False)
     assert not (out / "index.html").exists() and not (out / VIEWER).exists()
+
+
+def test_someone_elses_index_html_is_never_replaced(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "index.html").write_text("<h1>my own page</h1>", "utf-8")
+    sink = make_sink(out)
+    sink.store(pictures()[0], None)
+    sink.finish()
+    sink.close()
+    assert (out / "index.html").read_text("utf-8") == "<h1>my own page</h1>"
+    assert any("is not migrator's viewer" in w for w in sink.context.warnings)
+    assert (out / VIEWER / "data" / "manifest.js").is_file()

@@ -51,11 +51,15 @@ CREATE TABLE albums (source TEXT NOT NULL, key TEXT NOT NULL, sig TEXT NOT NULL,
 """
 
 
+MARKER = b'<meta name="generator" content="migrator offline viewer">'  # an index.html that is ours
+
+
 @dataclass
 class Outcome:
     documents: int = 0  # documents whose page changed
     files: int = 0  # data files and thumbnails written
     full: bool = False
+    warning: str | None = None
 
 
 class Viewer:
@@ -305,7 +309,13 @@ class Viewer:
         static = resources.files(__package__) / "static"
         for name in ASSETS:
             self._write_if_changed(self.folder / name, (static / name).read_bytes())
-        self._write_if_changed(self.tree.root / "index.html", (static / "index.html").read_bytes())
+        page = self.tree.root / "index.html"
+        with contextlib.suppress(OSError):
+            if MARKER not in page.read_bytes():  # someone's own page (in an adopted folder): never replaced
+                self.outcome.warning = (f"{page} is not migrator's viewer: left as it is; the viewer is in "
+                                        f"{self.folder}; rename that file to get its index.html")
+                return
+        self._write_if_changed(page, (static / "index.html").read_bytes())
 
     def _put(self, shard: str, value_json: str) -> None:
         """One data shard: a script that hands its JSON to the page (JSON is a JavaScript value; ASCII only,
