@@ -201,6 +201,12 @@ def test_a_document_page_shows_its_fields(page, sandbox_backup):
     assert len(page.all(".comment")) == len(doc["comments"]) > 0
     assert page.all(".comment .meta b")[0].text == doc["comments"][0]["author"]
     page.shot("document")
+    page.driver.set_window_size(390, 844)  # a phone: one column, nothing wider than the screen
+    try:
+        assert page.driver.execute_script("return document.documentElement.scrollWidth") <= 390
+        page.shot("document-phone")
+    finally:
+        page.driver.set_window_size(1100, 900)
 
 
 def test_arrow_keys_walk_the_photostream(page):

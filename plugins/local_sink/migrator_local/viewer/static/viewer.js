@@ -128,13 +128,13 @@ var viewer = (function () {
   // -- views ---------------------------------------------------------------------------------------
   // The photostream (or one year): month by month, newest first, one shard part more per "More".
   function stream(year) {
-    const months = manifest.months.filter(function (m) { return !year || m.key.slice(0, 4) === year; });
+    const months = manifest.months.filter(function (m) { return !year || m.key === year || m.key.slice(0, 4) === year; });
     const parts = [];
     for (const m of months) for (let n = 0; n < m.parts; n++) parts.push([m.key, n]);
     const total = months.reduce(function (sum, m) { return sum + m.count; }, 0);
     const list = el("div", { id: "stream", className: "grid" });
     const more = el("button", { id: "more", type: "button" }, "More");
-    const heading = year ? "Year " + year : "Photostream";
+    const heading = year === "undated" ? "Undated" : year ? "Year " + year : "Photostream";
     show(el("h1", {}, heading), el("p", { className: "count" }, el("span", { id: "total" }, total), " documents"), list, more);
     let next = 0;
     let shownHeading = null;
