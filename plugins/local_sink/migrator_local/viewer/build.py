@@ -23,10 +23,11 @@ import sqlite3
 import stat
 import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from migrator import Container, Document
 from migrator.folders import Damaged, read_json
@@ -37,9 +38,11 @@ from ..fsops import Tree, list_names
 from ..index import META, DocEntry, Index
 from . import records, thumbs
 
+T = TypeVar("T")
 FOLDER = "viewer"  # inside META
 VERSION = "1"  # of the data shards and this cache: another value rebuilds both
 PART = 500  # documents per photostream shard
+WORKERS = 4  # threads reading sidecars and making thumbnails
 ASSETS = ("viewer.js", "viewer.css")
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -145,24 +148,31 @@ class Viewer:
         return months, changed
 
     def _refresh(self, full: bool, months: set[str], changed: set[tuple[str, str]]) -> None:
+        """Sidecars are read and thumbnails made by a few threads (both wait on the disk, and Pillow decodes
+        without the GIL); the cache is written here, in order."""
         if full:
             self.db.execute("UPDATE docs SET seen = 0")
-        for source, doc_id, entry in self._to_refresh(full):
-            before = self.db.execute("SELECT month, record, thumb_sig FROM docs WHERE source = ? AND id = ?",
-                                     (source, doc_id)).fetchone()
-            fresh = self._document(entry, before[2] if before else None)
-            if fresh is None:
-                continue
-            month, date, record, sig = fresh
-            self.db.execute("INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?, ?, 1)",
-                            (source, doc_id, month, date, record, sig))
-            if before is None or (before[0], before[1]) != (month, record):
-                months.update({month, before[0]} if before else {month})
-                changed.add((source, doc_id))
+        with ThreadPoolExecutor(WORKERS) as pool:
+            for chunk in _chunks(self._to_refresh(full), 256):
+                befores = [self.db.execute("SELECT month, record, thumb_sig FROM docs WHERE source = ? AND id = ?",
+                                           (source, doc_id)).fetchone() for source, doc_id, _ in chunk]
+                made = pool.map(self._document, [e for _, _, e in chunk], [b[2] if b else None for b in befores])
+                for (source, doc_id, _), before, fresh in zip(chunk, befores, made):
+                    if fresh is not None:
+                        self._note(source, doc_id, before, fresh, months, changed)
         if full:
             gone = self.db.execute("SELECT DISTINCT month FROM docs WHERE seen = 0").fetchall()
             months.update(row[0] for row in gone)
             self.db.execute("DELETE FROM docs WHERE seen = 0")
+
+    def _note(self, source: str, doc_id: str, before: tuple[str, str, str] | None, fresh: tuple[str, str, str, str],
+              months: set[str], changed: set[tuple[str, str]]) -> None:
+        month, date, record, sig = fresh
+        self.db.execute("INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?, ?, 1)",
+                        (source, doc_id, month, date, record, sig))
+        if before is None or (before[0], before[1]) != (month, record):
+            months.update({month, before[0]} if before else {month})
+            changed.add((source, doc_id))
 
     def _to_refresh(self, full: bool) -> Iterable[tuple[str, str, DocEntry]]:
         if full:
@@ -207,7 +217,8 @@ class Viewer:
             targets = [(Path(thumb), thumbs.THUMB)]
             targets += [(self.folder / f"{rel}.big.jpg", thumbs.PREVIEW)] if big else []
             ok = thumbs.make(self.tree.root / ref, targets, doc.rotation)
-            self.outcome.files += len(targets) if ok else 0
+            with self._lock:
+                self.outcome.files += len(targets) if ok else 0
         if not ok:
             return None, None, f"{sig}|0"
         base = f"{META}/{FOLDER}/{rel}"
@@ -337,6 +348,17 @@ class Viewer:
 
 def album_shard(source: str, key: str) -> str:
     return "a-" + hashlib.sha1(f"{source}\0{key}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _connect(path: Path) -> sqlite3.Connection:
