@@ -156,12 +156,15 @@ def test_albums_keep_the_sources_order_with_cover_and_description(tmp_path):
                         source_metadata={"album.get": {"cover": {"doc_id": "2"}}}),
               Container(kind="album", source="mem", id="a", title="First", description="<i>hi</i>", members=["3"],
                         position=1),
+              Container(kind="album", source="mem", id="f", title="Set", members=["1", "3"], position=3,
+                        source_metadata={"photoset": {"primary": "3"}}),  # Flickr names its cover so
               Container(kind="collection", source="mem", id="c", title="All", members=["a", "b"],
-                        member_kind="container", position=3))
+                        member_kind="container", position=4))
     backup(out, items, albums)
     listing = shard(out / VIEWER / "data" / "albums.js")
-    assert [a["title"] for a in listing["albums"]] == ["First", "Second"]
+    assert [a["title"] for a in listing["albums"]] == ["First", "Second", "Set"]
     assert listing["albums"][0]["description"] == "<i>hi</i>" and listing["albums"][1]["cover"]["id"] == "2"
+    assert listing["albums"][0]["cover"]["id"] == "3" and listing["albums"][2]["cover"]["id"] == "3"
     assert listing["collections"][0]["children"] == ["a", "b"]
     members = shard(out / VIEWER / "data" / f"{listing['albums'][1]['shard']}.js")
     assert [m["id"] for m in members] == ["4", "2"]
