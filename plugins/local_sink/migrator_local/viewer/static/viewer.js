@@ -5,7 +5,7 @@
 
 var viewer = (function () {
   const DATA = ".migrator/viewer/data/";
-  const pending = new Map(); // shard name -> resolve function
+  const pending = new Map(); // shard name -> the resolve functions of the loads waiting for it
   const cache = new Map(); // shard name -> value (a few months and albums at most)
   const CACHE_LIMIT = 12;
   const main = document.getElementById("main");
@@ -15,17 +15,15 @@ var viewer = (function () {
 
   // -- loading shards ------------------------------------------------------------------------------
   function take(name, value) {
-    const resolve = pending.get(name);
-    if (resolve) {
-      pending.delete(name);
-      resolve(value);
-    }
+    const waiting = pending.get(name) || [];
+    pending.delete(name);
+    for (const resolve of waiting) resolve(value);
   }
 
   function load(name, keep = true) {
     if (cache.has(name)) return Promise.resolve(cache.get(name));
     return new Promise(function (resolve, reject) {
-      pending.set(name, resolve);
+      pending.set(name, (pending.get(name) || []).concat([resolve]));
       const script = document.createElement("script");
       script.src = DATA + encodeURIComponent(name) + ".js";
       script.onload = function () { script.remove(); };
