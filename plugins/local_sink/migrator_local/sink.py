@@ -120,6 +120,8 @@ class LocalSink(Sink):
             self.context.log.info("no symlinks on this disk: album folders use %ss", self.linker.mode)
         self.albums = Albums(self.tree, self.writer, self.linker, self.index, self.context)
         self.viewer = Viewer(self.tree, self.index) if self.config.get("viewer", True) else None
+        if self.viewer is None:
+            Viewer.forget(self.tree)
 
     def location(self) -> str | None:
         return str(Path(self.config["path"]).expanduser())

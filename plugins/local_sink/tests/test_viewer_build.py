@@ -198,3 +198,17 @@ def test_someone_elses_index_html_is_never_replaced(tmp_path):
     assert (out / "index.html").read_text("utf-8") == "<h1>my own page</h1>"
     assert any("is not migrator's viewer" in w for w in sink.context.warnings)
     assert (out / VIEWER / "data" / "manifest.js").is_file()
+
+
+def test_changes_of_a_run_stopped_before_its_end_or_made_with_the_viewer_off_reach_the_viewer(tmp_path):
+    out = tmp_path / "out"
+    backup(out, [make_item("1", jpeg(20, 20), title="First")])
+    sink = make_sink(out)  # a run stopped (Ctrl-C) after storing a change, before finish()
+    sink.store(make_item("1", jpeg(20, 20), title="Second"), None)
+    sink.close()
+    backup(out, [make_item("1", jpeg(20, 20), title="Second")])  # nothing new for the sink
+    assert month_docs(out)["1"]["title"] == "Second"
+    backup(out, [make_item("1", jpeg(20, 20), title="Third")], viewer=False)
+    assert month_docs(out)["1"]["title"] == "Second"  # left as it was
+    backup(out, [make_item("1", jpeg(20, 20), title="Third")])
+    assert month_docs(out)["1"]["title"] == "Third"

@@ -73,6 +73,10 @@ class Viewer:
         self.folder = tree.root / META / FOLDER
         self.data = self.folder / "data"
         self.db_path = self.folder / "viewer.sqlite3"
+        # `pending` exists from a run's first stored change until the viewer shows it: a run stopped before
+        # its finish() leaves it, and the next update rebuilds everything (it cannot know what that run stored)
+        self.pending = self.folder / "pending"
+        self._left_pending = self.pending.exists()
         self._touched: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self.outcome = Outcome()
@@ -80,12 +84,24 @@ class Viewer:
     def touched(self, source: str, doc_id: str) -> None:
         """The sink stored this document anew or changed it (safe from any worker)."""
         with self._lock:
+            if not self._touched and not self.pending.exists():
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self.pending.touch()
             self._touched.add((source, doc_id))
+
+    @staticmethod
+    def forget(tree: Tree) -> None:
+        """The viewer is off for this run: its cache would miss what the run stores, so it goes (a later run
+        with the viewer on rebuilds it; the pages are left as they are)."""
+        for name in ("viewer.sqlite3", "viewer.sqlite3-wal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tree.root / META / FOLDER / name)
 
     # -- the update -----------------------------------------------------------------------------
     def update(self) -> Outcome:
         self.data.mkdir(parents=True, exist_ok=True)
         db, full = self._open_db()
+        full = full or self._left_pending
         self.db, self.outcome = db, Outcome(full=full)
         try:
             self._set_meta(open="1")
@@ -99,6 +115,8 @@ class Viewer:
             self._remove_stale(albums)
             self._write_page()
             self._set_meta(open="0")
+            with contextlib.suppress(FileNotFoundError):
+                self.pending.unlink()
         except sqlite3.DatabaseError:
             db.close()
             self._discard_db()  # a damaged cache: the next run rebuilds it whole
