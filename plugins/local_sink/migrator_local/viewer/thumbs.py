@@ -12,7 +12,8 @@ from PIL import Image, ImageOps
 
 THUMB = 320  # px, the longer side: a grid cell on a high-density phone screen
 PREVIEW = 1600
-BROWSER_IMAGES = {"jpg", "jpeg", "png", "gif", "webp", "avif", "bmp", "svg_"}  # svg is renamed by the sink
+# shown as they are on a document's page (an SVG too: in an <img>, no script of it runs)
+BROWSER_IMAGES = {"jpg", "jpeg", "png", "gif", "webp", "avif", "bmp", "svg"}
 Image.init()
 # what cameras and services give (trying only these is faster than every format Pillow knows); others: placeholder
 FORMATS = tuple(f for f in ("JPEG", "MPO", "PNG", "GIF", "WEBP", "BMP", "TIFF") if f in Image.OPEN)
