@@ -19,7 +19,6 @@ Image.init()
 FORMATS = tuple(f for f in ("JPEG", "MPO", "PNG", "GIF", "WEBP", "BMP", "TIFF") if f in Image.OPEN)
 BIG = 12 * 1024 * 1024  # above this, the document page shows a preview, not the original
 ROTATE = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}
-Image.MAX_IMAGE_PIXELS = 200_000_000  # a real panorama is fine; a decompression bomb beyond that is refused
 
 
 def needs_preview(ext: str, size: int | None) -> bool:
