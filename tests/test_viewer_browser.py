@@ -160,6 +160,9 @@ def test_photostream_albums_and_years_show_every_document_and_album(page, sandbo
 
     page.open("#/albums")
     assert int(page.text("#album-count")) == len(account.albums) == len(page.all(".album"))
+    captions = page.driver.execute_script("return [...document.querySelectorAll('.album .caption')]"
+                                          ".map(c => c.textContent)")
+    assert captions == [a.title or "(untitled)" for a in account.albums]  # the service's order, the very text
     page.shot("albums")
     page.open("#/years")
     years = {y.text for y in page.all(".years a")}
