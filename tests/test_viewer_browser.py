@@ -7,6 +7,7 @@ Needs `chromium` and `chromedriver` (Debian: apt-get install chromium chromium-d
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -26,6 +27,8 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+from migrator import Container, Context, Document, Item, Original  # noqa: E402
+from migrator.registry import load  # noqa: E402
 from migrator.testing.cli import CliRunner  # noqa: E402
 
 ALL = {"MIGRATOR_LOAD_PLUGINS": "memtest,ipernity,local,flickr"}
@@ -259,3 +262,49 @@ def test_a_hostile_title_is_text_no_script_runs_and_nothing_leaves_the_folder(pa
     urls = [m["params"]["request"]["url"] for m in requests if m["method"] == "Network.requestWillBeSent"]
     urls = [u for u in urls if not u.startswith("data:")]  # inline (the browser's own video controls): no request
     assert urls and all(u.startswith(root) for u in urls), [u for u in urls if not u.startswith(root)]
+
+
+HOSTILE = ('<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
+           '<a href="javascript:window.__pwned=3">link</a> <b onclick="window.__pwned=4">bold</b>'
+           '<iframe src="https://example.org/"></iframe><a href="https://example.org/ok">fine</a>'
+           '<svg onload="window.__pwned=5"></svg><p style="color:red">para</p>')
+
+
+@pytest.fixture(scope="module")
+def hostile_backup(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A backup whose texts try every way to run a script or reach the network."""
+    from migrator_local import LocalSink
+
+    root = tmp_path_factory.mktemp("hostile-backup")
+    sink = LocalSink({"path": root}, Context("local", "sink", folder_formats=load().folder_formats))
+    sink.open()
+    doc = Document.from_json({"schema": 2, "source": "mem", "id": "1", "description": HOSTILE,
+                              "title": '<img src=x onerror="window.__pwned=6">',
+                              "taken_at": "2019-05-01T10:20:30", "taken_granularity": "second",
+                              "tags": ['"><script>window.__pwned=7</script>'], "file": {"ext": "jpg", "size": 5},
+                              "comments": [{"id": "c", "author": "<b>x</b>", "posted_at": None, "text": HOSTILE}]})
+    sink.store(Item(doc, Original(lambda: io.BytesIO(b"bytes"), doc.key, size=5)), None)
+    sink.store_container(Container(kind="album", source="mem", id="a", title="<script>window.__pwned=8</script>",
+                                   description=HOSTILE, members=["1"]), None)
+    sink.finish()
+    sink.close()
+    return root
+
+
+def test_hostile_html_in_descriptions_and_comments_keeps_only_the_allowed_tags(browser, hostile_backup, shots):
+    page = Page(browser, hostile_backup, shots)
+    page.open("#/doc/2019-05/mem/1")
+    assert page.field("title") == '<img src=x onerror="window.__pwned=6">'
+    description = browser.find_element(By.CSS_SELECTOR, "[data-field=description]")
+    tags = browser.execute_script("return [...arguments[0].querySelectorAll('*')].map(e => e.tagName)", description)
+    assert set(tags) <= {"A", "B", "I", "P", "BR"} and "B" in tags and "P" in tags
+    links = browser.execute_script("return [...document.querySelectorAll('main a[href]')].map(a => a.href)")
+    assert "https://example.org/ok" in links and not any(link.startswith("javascript") for link in links)
+    assert browser.execute_script("return document.querySelectorAll('main [onclick], main [onerror], main [onload], "
+                                  "main [style], main img, main iframe, main svg, main script').length") == 0
+    for link in browser.find_elements(By.CSS_SELECTOR, "[data-field=description] a:not([href])"):
+        link.click()  # the javascript: link lost its href: clicking it does nothing
+    page.open("#/albums")
+    page.open("#/search/bold")
+    assert browser.execute_script("return window.__pwned") is None
+    assert browser.execute_script("return window.__dialogs") == []
