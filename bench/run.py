@@ -31,13 +31,14 @@ from pathlib import Path
 from typing import Any
 
 import scenarios
+import viewer
 from measure import BENCH, compile_sources, log, machine
 
-SCENARIOS = ("ipernity", "flickr-mirror", "scale", "replay")
+SCENARIOS = ("ipernity", "flickr-mirror", "scale", "replay", "viewer")
 FULL = {"runs": 3, "ipernity_docs": 250, "flickr_items": 200, "scale_sizes": [1000, 10_000, 100_000],
-        "big_video": 2 << 30, "replay_docs": 100}
+        "big_video": 2 << 30, "replay_docs": 100, "viewer_sizes": [100_000]}
 QUICK = {"runs": 1, "ipernity_docs": 100, "flickr_items": 60, "scale_sizes": [1000],
-         "big_video": 256 << 20, "replay_docs": 80}
+         "big_video": 256 << 20, "replay_docs": 80, "viewer_sizes": [10_000]}
 
 
 def run_scenario(name: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -49,6 +50,8 @@ def run_scenario(name: str, p: dict[str, Any]) -> dict[str, Any]:
                                                 with_comments=round(n * 0.42), videos=max(1, n // 10))
     if name == "scale":
         return scenarios.scenario_scale(p["scale_sizes"], p["runs"], p["big_video"])
+    if name == "viewer":
+        return viewer.scenario(p["viewer_sizes"])
     return scenarios.scenario_replay(p["replay_docs"], 1)
 
 
@@ -72,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small accounts, one run each")
     parser.add_argument("--runs", type=int, help="runs per measured variant (default 3, --quick 1; "
                                                   "10,000+ documents and replay always run once)")
-    parser.add_argument("--sizes", help="scale series sizes, e.g. 1000,10000 (default 1000,10000,100000)")
+    parser.add_argument("--sizes", help="scale and viewer series sizes, e.g. 1000,10000 (default 1000,10000,100000; "
+                        "viewer: 100000)")
     parser.add_argument("--out", type=Path, default=BENCH / "results" / "latest.json")
     a = parser.parse_args(argv)
     chosen = a.only.split(",") if a.only else list(SCENARIOS)
@@ -83,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.runs:
         params["runs"] = a.runs
     if a.sizes:
-        params["scale_sizes"] = [int(x) for x in a.sizes.split(",")]
+        params["scale_sizes"] = params["viewer_sizes"] = [int(x) for x in a.sizes.split(",")]
     compile_sources()
     info = machine()
     start = time.monotonic()

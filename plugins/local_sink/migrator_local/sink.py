@@ -24,6 +24,7 @@ from .albums import Albums
 from .fsops import CHUNK, Tree, Writer, check_name, clean_parts, copy_into, digests, is_file, remove, set_mtime
 from .index import INDEX, META, DocEntry, Index, write_marker
 from .links import Linker, probe
+from .viewer import Viewer
 
 
 @dataclass
@@ -64,7 +65,9 @@ class LocalSink(Sink):
     options = [path_option(), Option("xmp", bool, True, "write an XMP sidecar beside each original"),
                Option("xmp_name", str, "full", "the XMP sidecar's name: full = `x.jpg.xmp` (digiKam, darktable, "
                       "Immich), stem = `x.xmp` (Lightroom, Immich); changing it renames the XMPs already written",
-                      choices=layout.XMP_NAMES)]
+                      choices=layout.XMP_NAMES),
+               Option("viewer", bool, True, "write an offline viewer of the backup, index.html at its root, "
+                      "refreshed at the end of each run (false: leave it as it is)")]
 
     @classmethod
     def sandbox(cls, workdir: Path) -> contextlib.AbstractContextManager[dict[str, Any]]:
@@ -118,6 +121,9 @@ class LocalSink(Sink):
         if self.linker.mode != "symlink":
             self.context.log.info("no symlinks on this disk: album folders use %ss", self.linker.mode)
         self.albums = Albums(self.tree, self.writer, self.linker, self.index, self.context)
+        self.viewer = Viewer(self.tree, self.index) if self.config.get("viewer", True) else None
+        if self.viewer is None:
+            Viewer.forget(self.tree)
 
     def location(self) -> str | None:
         return str(Path(self.config["path"]).expanduser())
@@ -145,6 +151,21 @@ class LocalSink(Sink):
             self.albums.finish()
         except (OSError, DocumentError, sqlite3.Error) as exc:  # link folders are a view: report, keep the result
             self.context.warn(f"local: could not rebuild the album link folders: {exc}")
+        if getattr(self, "viewer", None) is not None:
+            self._update_viewer()
+
+    def _update_viewer(self) -> None:
+        """The viewer is a view, like the link folders: a failure is reported, the run's result stands."""
+        try:
+            outcome = self.viewer.update()
+        except (OSError, sqlite3.Error) as exc:
+            self.context.warn(f"local: could not update the viewer (index.html): {exc}; the next run tries again")
+            return
+        if outcome.warning:
+            self.context.warn(f"local: {outcome.warning}")
+        if outcome.files:
+            self.context.log.info("viewer: %d document(s) refreshed, %d file(s) written%s", outcome.documents,
+                                  outcome.files, " (rebuilt whole)" if outcome.full else "")
 
     # -- documents ------------------------------------------------------------------------------
     def store(self, item: Item, previous: StoredRecord | None) -> Stored:
@@ -170,7 +191,10 @@ class LocalSink(Sink):
         entry = DocEntry(place.stem, result.ext, result.size, result.sha256, result.md5)
         if entry != place.indexed:  # a new row, or a new name: its links are refreshed in finish()
             self.index.put(doc.source, doc.id, entry)
-        return Stored(ref=entry.ref, status=_status(result.status, created, changed), size=result.size,
+        status = _status(result.status, created, changed)
+        if self.viewer is not None and (status != "unchanged" or entry != place.indexed):
+            self.viewer.touched(doc.source, doc.id)
+        return Stored(ref=entry.ref, status=status, size=result.size,
                       sha256=result.sha256, data={"stem": place.stem, "ext": result.ext}, warnings=result.warnings,
                       local_copy=original if original is not None and is_file(original) else None)
 

@@ -1,0 +1,67 @@
+"""Small JPEGs of the originals, made with Pillow, for the viewer's grids (and a larger preview of a big or
+browser-unfriendly image). A file Pillow cannot decode (a video, a damaged or unknown file) gets none: the page
+shows a placeholder."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+THUMB = 320  # px, the longer side: a grid cell on a high-density phone screen
+PREVIEW = 1600
+# shown as they are on a document's page (an SVG too: in an <img>, no script of it runs)
+BROWSER_IMAGES = {"jpg", "jpeg", "png", "gif", "webp", "avif", "bmp", "svg"}
+Image.init()
+# what cameras and services give (trying only these is faster than every format Pillow knows); others: placeholder
+FORMATS = tuple(f for f in ("JPEG", "MPO", "PNG", "GIF", "WEBP", "BMP", "TIFF") if f in Image.OPEN)
+BIG = 12 * 1024 * 1024  # above this, the document page shows a preview, not the original
+ROTATE = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}
+
+
+def needs_preview(ext: str, size: int | None) -> bool:
+    return ext.lower() not in BROWSER_IMAGES or (size or 0) > BIG
+
+
+SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")
+
+
+def looks_like_an_image(path: Path) -> bool:
+    """The file starts as a JPEG, PNG, GIF, BMP, TIFF or WebP does (cheaper than Pillow trying)."""
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+    return head.startswith(SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+
+
+def make(original: Path, targets: list[tuple[Path, int]], rotation: int = 0) -> bool:
+    """Write each `(path, longer side)` JPEG of `original`, turned upright (EXIF orientation, then the
+    service's `rotation`); False when the file is not an image Pillow decodes."""
+    try:
+        if not looks_like_an_image(original):
+            return False
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow warns about odd but readable files
+            with Image.open(original, formats=FORMATS) as image:
+                side = max(s for _, s in targets)
+                image.draft("RGB", (side, side))  # a JPEG decodes at a reduced scale: much faster
+                upright = ImageOps.exif_transpose(image)
+                if rotation in ROTATE:
+                    upright = upright.transpose(ROTATE[rotation])
+                upright = upright.convert("RGB")
+                for path, side in targets:
+                    copy = upright.copy()
+                    copy.thumbnail((side, side))
+                    _save(copy, path)
+        return True
+    except Exception:  # noqa: BLE001 - a damaged file makes Pillow raise about anything: a placeholder, never a crash
+        return False
+
+
+def _save(image: Image.Image, path: Path) -> None:
+    """Through a temporary name: a stopped run never leaves half a JPEG (a cache: no fsync)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    image.save(part, "JPEG", quality=80, optimize=True)
+    os.replace(part, path)
