@@ -72,14 +72,16 @@ def pictures() -> list:
             make_item("3", b"not an image at all", title="Stub"),
             make_item("4", b"\x00\x00\x00\x18ftypmp42", title="Clip", media="video", file={"ext": "mp4"}),
             make_item("5", None, title="No file", file=None),
-            make_item("6", jpeg(400, 200), title="Rotated by the service", rotation=270)]
+            make_item("6", jpeg(400, 200), title="Rotated by the service", rotation=270),
+            # the camera's orientation and the service's rotation saying the same (the sandboxes' photos): once
+            make_item("8", jpeg(400, 200, orientation=6), title="Turned by both", rotation=90)]
 
 
 def test_thumbnails_from_real_images_and_placeholders_for_the_rest(tmp_path):
     out = tmp_path / "out"
     backup(out, pictures())
     docs = month_docs(out)
-    assert set(docs) == {"1", "2", "3", "4", "5", "6"}
+    assert set(docs) == {"1", "2", "3", "4", "5", "6", "8"}
     turned = out / unquote(docs["1"]["thumb"])
     with Image.open(turned) as image:
         assert image.format == "JPEG" and image.size == (160, 320)  # EXIF orientation applied, 320 px long side
@@ -87,6 +89,11 @@ def test_thumbnails_from_real_images_and_placeholders_for_the_rest(tmp_path):
         assert image.size == (160, 320)
     with Image.open(out / unquote(docs["6"]["thumb"])) as image:
         assert image.size == (160, 320)  # the service's rotation applied
+    for key in ("thumb", "preview"):  # the rotation replaces the EXIF orientation: turned once, not twice
+        with Image.open(out / unquote(docs["8"][key])) as image:
+            assert image.width < image.height, key
+    # a browser turns an <img> by its EXIF whatever the CSS says: a turned photo's page shows the upright preview
+    assert docs["6"]["preview"] is not None and docs["8"]["preview"] is not None
     # undecodable bytes, a video, no original: no thumbnail (the page shows a placeholder), no failure
     assert docs["3"]["thumb"] is None and docs["3"]["file"] is not None
     assert docs["4"]["thumb"] is None and docs["4"]["media"] == "video"

@@ -228,7 +228,7 @@ class Viewer:
         name = hashlib.sha1(f"{doc.source}\0{doc.id}".encode("utf-8", "surrogatepass")).hexdigest()[:20]
         rel = f"thumbs/{name[:2]}/{name}"
         thumb = f"{self.folder}/{rel}.jpg"
-        big = ref is not None and thumbs.needs_preview(entry.ext or "", entry.size)
+        big = ref is not None and thumbs.needs_preview(entry.ext or "", entry.size, doc.rotation)
         sig = f"{entry.ext}:{entry.size}:{entry.sha256}:{doc.rotation}:{int(big)}"
         ok = before == f"{sig}|1" and _regular(thumb)
         if not ok and before != f"{sig}|0" and ref is not None and doc.media != "video":

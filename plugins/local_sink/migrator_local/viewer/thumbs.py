@@ -21,8 +21,11 @@ BIG = 12 * 1024 * 1024  # above this, the document page shows a preview, not the
 ROTATE = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}
 
 
-def needs_preview(ext: str, size: int | None) -> bool:
-    return ext.lower() not in BROWSER_IMAGES or (size or 0) > BIG
+def needs_preview(ext: str, size: int | None, rotation: int = 0) -> bool:
+    """Whether the document page shows a preview rather than the original: a big or browser-unfriendly file,
+    or a turned one (a browser applies the file's own EXIF orientation to an <img> whatever the CSS says, and
+    the service's rotation replaces that orientation, as the XMP's tiff:Orientation does)."""
+    return ext.lower() not in BROWSER_IMAGES or (size or 0) > BIG or rotation in ROTATE
 
 
 SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")
@@ -36,8 +39,9 @@ def looks_like_an_image(path: Path) -> bool:
 
 
 def make(original: Path, targets: list[tuple[Path, int]], rotation: int = 0) -> bool:
-    """Write each `(path, longer side)` JPEG of `original`, turned upright (EXIF orientation, then the
-    service's `rotation`); False when the file is not an image Pillow decodes."""
+    """Write each `(path, longer side)` JPEG of `original`, turned upright: by the service's `rotation` if it
+    has one (it replaces the file's EXIF orientation, as the XMP sidecar's tiff:Orientation does for photo
+    managers), else by the EXIF orientation. False when the file is not an image Pillow decodes."""
     try:
         if not looks_like_an_image(original):
             return False
@@ -46,9 +50,10 @@ def make(original: Path, targets: list[tuple[Path, int]], rotation: int = 0) -> 
             with Image.open(original, formats=FORMATS) as image:
                 side = max(s for _, s in targets)
                 image.draft("RGB", (side, side))  # a JPEG decodes at a reduced scale: much faster
-                upright = ImageOps.exif_transpose(image)
                 if rotation in ROTATE:
-                    upright = upright.transpose(ROTATE[rotation])
+                    upright = image.transpose(ROTATE[rotation])
+                else:
+                    upright = ImageOps.exif_transpose(image)
                 upright = upright.convert("RGB")
                 for path, side in targets:
                     copy = upright.copy()

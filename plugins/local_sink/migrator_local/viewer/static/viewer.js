@@ -280,7 +280,8 @@ var viewer = (function () {
     }
     const src = doc.preview || doc.file;
     if (!src) return el("div", { className: "placeholder big" }, "no image in this backup");
-    const img = el("img", { src: src, alt: doc.title || "", className: doc.preview ? "" : "rot" + (doc.rotation || 0) });
+    // a turned photo always has an upright preview (made by the build): no CSS turn on top of the EXIF one
+    const img = el("img", { src: src, alt: doc.title || "" });
     img.onerror = function () { img.replaceWith(el("div", { className: "placeholder big" }, "this file cannot be shown here")); };
     return img;
   }
