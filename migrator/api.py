@@ -115,6 +115,15 @@ class Context:
         self.warnings.append(message)
         self.log.warning(message)
 
+    def notice(self, message: str) -> None:
+        """A line a person should see now, e.g. how far long work at the end of a run has got; not a warning
+        (the report keeps none of it). Shown unless -q."""
+        notice = getattr(self._progress, "notice", None)
+        if notice is not None:
+            notice(message)
+        else:
+            self.log.info(message)
+
     # -- for sources ----------------------------------------------------------------------------
     @property
     def bookmark(self) -> str | None:

@@ -121,7 +121,8 @@ class LocalSink(Sink):
         if self.linker.mode != "symlink":
             self.context.log.info("no symlinks on this disk: album folders use %ss", self.linker.mode)
         self.albums = Albums(self.tree, self.writer, self.linker, self.index, self.context)
-        self.viewer = Viewer(self.tree, self.index) if self.config.get("viewer", True) else None
+        wanted = self.config.get("viewer", True)
+        self.viewer = Viewer(self.tree, self.index, say=self.context.notice) if wanted else None
         if self.viewer is None:
             Viewer.forget(self.tree)
 

@@ -222,3 +222,19 @@ def test_changes_of_a_run_stopped_before_its_end_or_made_with_the_viewer_off_rea
     assert month_docs(out)["1"]["title"] == "Second"  # left as it was
     backup(out, [make_item("1", jpeg(20, 20), title="Third")])
     assert month_docs(out)["1"]["title"] == "Third"
+
+
+def test_a_whole_build_says_how_far_it_got_and_a_small_update_says_nothing(tmp_path, monkeypatch, caplog):
+    # on a large backup the first build makes a thumbnail per photo for minutes: it must not look stuck
+    from migrator_local.viewer import build
+    monkeypatch.setattr(build, "CHUNK", 1)
+    monkeypatch.setattr(build, "SAY_EVERY", 2)
+    out = tmp_path / "out"
+    caplog.set_level("INFO", logger="migrator")
+    backup(out, [make_item(str(n), jpeg(40, 30), title=f"Photo {n}") for n in range(5)])
+    said = [r.getMessage() for r in caplog.records if "documents read" in r.getMessage()]
+    assert said == ["local: viewer: 2 documents read, their thumbnails made",
+                    "local: viewer: 4 documents read, their thumbnails made"]
+    caplog.clear()
+    backup(out, [make_item("9", jpeg(40, 30), title="One more")])
+    assert not [r for r in caplog.records if "documents read" in r.getMessage()]

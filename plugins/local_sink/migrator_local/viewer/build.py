@@ -22,7 +22,7 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
@@ -43,6 +43,8 @@ FOLDER = "viewer"  # inside META
 VERSION = "1"  # of the data shards and this cache: another value rebuilds both
 PART = 500  # documents per photostream shard
 WORKERS = 4  # threads reading sidecars and making thumbnails
+CHUNK = 256  # documents handed to the threads at once
+SAY_EVERY = 10 * CHUNK  # a whole build says how far it got every so many documents
 ASSETS = ("viewer.js", "viewer.css")
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -68,8 +70,9 @@ class Outcome:
 class Viewer:
     """Builds and refreshes the viewer of one backup folder (the sink's `finish()` calls `update()`)."""
 
-    def __init__(self, tree: Tree, index: Index) -> None:
+    def __init__(self, tree: Tree, index: Index, say: Callable[[str], None] = lambda line: None) -> None:
         self.tree, self.index = tree, index
+        self.say = say  # progress of a whole build, which on a large backup takes minutes (a thumbnail each)
         self.folder = tree.root / META / FOLDER
         self.data = self.folder / "data"
         self.db_path = self.folder / "viewer.sqlite3"
@@ -170,8 +173,12 @@ class Viewer:
         without the GIL); the cache is written here, in order."""
         if full:
             self.db.execute("UPDATE docs SET seen = 0")
+        done = 0
         with ThreadPoolExecutor(WORKERS) as pool:
-            for chunk in _chunks(self._to_refresh(full), 256):
+            for chunk in _chunks(self._to_refresh(full), CHUNK):
+                if full and done and done % SAY_EVERY == 0:
+                    self.say(f"local: viewer: {done:,} documents read, their thumbnails made")
+                done += len(chunk)
                 befores = [self.db.execute("SELECT month, record, thumb_sig FROM docs WHERE source = ? AND id = ?",
                                            (source, doc_id)).fetchone() for source, doc_id, _ in chunk]
                 made = pool.map(self._document, [e for _, _, e in chunk], [b[2] if b else None for b in befores])
