@@ -126,5 +126,5 @@ def test_local_sink_copies_a_same_size_rewrite(examples_site: Path, home: Path) 
     (photos / "top.jpg").write_bytes(rewritten)
     os.utime(photos / "top.jpg", ns=(1, 1))
     assert cli(*args).returncode == 0
-    copies = [p.read_bytes() for p in (home / "backup").rglob("*.jpg")]
+    copies = [p.read_bytes() for p in (home / "backup").rglob("*.jpg") if ".migrator" not in p.parts]  # no thumbnails
     assert copies and all(copy == rewritten for copy in copies)
