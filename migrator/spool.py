@@ -1,4 +1,7 @@
-"""A listing kept on disk: what a source lists, read back later in any order without holding it all.
+"""Things kept on disk rather than in memory: a source's listing (`Spool`), and the originals a sink sends from
+a file (`FileSpool`).
+
+A listing kept on disk: what a source lists, read back later in any order without holding it all.
 
 A source often has to read a whole listing before it can hand out the first entry (the service lists
 newest first, the run wants oldest first). At 100,000 documents that listing would cost a hundred MB of
@@ -8,12 +11,18 @@ memory (8 bytes each). The file disappears when the spool is closed or the proce
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
 import tempfile
 import threading
 from array import array
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+from .records import Original
 
 
 class Spool:
@@ -49,3 +58,46 @@ class Spool:
 
     def close(self) -> None:
         self._file.close()
+
+
+class FileSpool:
+    """Originals as files, for a sink that sends a file from disk: the copy an earlier sink of the chain
+    stored, else the source's stream written into a private folder of `workdir` (0700, one per process,
+    `<prefix><pid>`; the folders killed runs left behind are removed when the next one starts)."""
+
+    def __init__(self, workdir: Path, prefix: str) -> None:
+        for stale in workdir.glob(f"{prefix}*"):
+            pid = stale.name.rsplit("-", 1)[-1]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(stale, ignore_errors=True)
+        self.folder = workdir / f"{prefix}{os.getpid()}"
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    @contextlib.contextmanager
+    def file_of(self, original: Original, suffix: str = "") -> Iterator[Path]:
+        """`original` as a file for the time of the `with` block (a spooled one is removed after it)."""
+        if original.path is not None and Path(original.path).is_file():
+            yield Path(original.path)
+            return
+        fd, name = tempfile.mkstemp(suffix=suffix, dir=self.folder)
+        try:
+            with os.fdopen(fd, "wb") as out, original.open() as stream:
+                while chunk := stream.read(1 << 16):
+                    out.write(chunk)
+            yield Path(name)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True

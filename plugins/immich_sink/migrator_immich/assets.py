@@ -14,8 +14,6 @@ import base64
 import contextlib
 import hashlib
 import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import Any
 
 from migrator import Context, Document, Item
 from migrator.errors import AnswerLost, DocumentError, QuotaExceeded, SkipDocument
+from migrator.spool import FileSpool
 
 from .client import ImmichClient, ImmichError
 
@@ -48,7 +47,7 @@ class Found:
 class Assets:
     def __init__(self, client: ImmichClient, context: Context, major: int, sidecars: bool) -> None:
         self.client, self.context, self.major, self.sidecars = client, context, major, sidecars
-        self.spool = spool_folder(Path(context.workdir))
+        self.spool = FileSpool(Path(context.workdir), SPOOL_PREFIX)
         self._lock = threading.Lock()
 
     def remembered(self, key: str) -> str | None:
@@ -123,27 +122,14 @@ class Assets:
         return DocumentError(f"Immich refused the upload ({text})")
 
     def close(self) -> None:
-        shutil.rmtree(self.spool, ignore_errors=True)
+        self.spool.close()
 
     @contextlib.contextmanager
     def _local_file(self, item: Item, filename: str) -> Iterator[tuple[Path, str]]:
         """The original as a file (an earlier sink's copy, else the stream spooled) and its base64 SHA-1."""
-        original = item.original
-        assert original is not None
-        if original.path is not None and Path(original.path).is_file():
-            yield Path(original.path), _sha1_of(Path(original.path))
-            return
-        fd, name = tempfile.mkstemp(suffix=Path(filename).suffix, dir=self.spool)
-        try:
-            digest = hashlib.sha1(usedforsecurity=False)
-            with os.fdopen(fd, "wb") as out, original.open() as stream:
-                while chunk := stream.read(1 << 16):
-                    digest.update(chunk)
-                    out.write(chunk)
-            yield Path(name), base64.b64encode(digest.digest()).decode("ascii")
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(name)
+        assert item.original is not None
+        with self.spool.file_of(item.original, Path(filename).suffix) as path:
+            yield path, _sha1_of(path)
 
 
 def _sha1_of(path: Path) -> str:
@@ -152,24 +138,3 @@ def _sha1_of(path: Path) -> str:
         while chunk := stream.read(1 << 20):
             digest.update(chunk)
     return base64.b64encode(digest.digest()).decode("ascii")
-
-
-def spool_folder(workdir: Path) -> Path:
-    """A private folder for originals spooled before upload; ones left by killed runs are removed."""
-    for stale in workdir.glob(f"{SPOOL_PREFIX}*"):
-        pid = stale.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(stale, ignore_errors=True)
-    folder = workdir / f"{SPOOL_PREFIX}{os.getpid()}"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return folder
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
