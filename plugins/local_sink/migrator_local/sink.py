@@ -356,7 +356,10 @@ class LocalSink(Sink):
     # -- containers -----------------------------------------------------------------------------
     def store_container(self, container: Container, previous: StoredRecord | None) -> Stored:
         with disk_errors(f"{container.kind} {container.key} → {self.tree.root}"):
-            return self.albums.store(container, previous)
+            stored = self.albums.store(container, previous)
+        if self.viewer is not None and stored.status != "unchanged":
+            self.viewer.container_touched()
+        return stored
 
 
 @contextlib.contextmanager
