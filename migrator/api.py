@@ -69,6 +69,15 @@ class StoredRecord:
     def done(self) -> bool:
         return self.status == "done"
 
+    def original_differs(self, doc: Document) -> bool:
+        """`doc`'s original is not the one this record was made from: another size, or another md5 of the same
+        size (a sink that sends files keeps the md5 of the one it sent in `data["md5"]`)."""
+        if not doc.file:
+            return False
+        resized = bool(doc.file.size and self.size and doc.file.size != self.size)
+        sent_md5 = self.data.get("md5")
+        return resized or bool(doc.file.md5 and sent_md5 and doc.file.md5 != sent_md5)
+
 
 class Context:
     """The core's services for one source or sink instance in one run."""

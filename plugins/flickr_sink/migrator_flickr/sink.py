@@ -123,7 +123,7 @@ class FlickrSink(Sink):
             photo_id, have = self.uploads.send(item, key, want), as_uploaded(want)
             have["license"] = self.metadata.default_license(photo_id)
             self.metadata.apply(photo_id, want, have, warnings)
-        elif previous is not None and previous.done and item.original and _original_changed(doc, previous):
+        elif previous is not None and previous.done and item.original and previous.original_differs(doc):
             warnings.append("the original changed at the source; Flickr keeps the first upload")
         placed = False
         for album in doc.albums:
@@ -209,12 +209,3 @@ def _new_account() -> Any:
     from .sandbox.model import Account
 
     return Account.empty(0, "sandbox", created_at=946684800)  # old enough that replayed posted dates are accepted
-
-
-def _original_changed(doc: Document, previous: StoredRecord) -> bool:
-    """The source's original differs from the one uploaded: another size, or another md5 of the same size."""
-    if not doc.file:
-        return False
-    resized = bool(doc.file.size and previous.size and doc.file.size != previous.size)
-    uploaded_md5 = previous.data.get("md5")
-    return resized or bool(doc.file.md5 and uploaded_md5 and doc.file.md5 != uploaded_md5)

@@ -126,7 +126,7 @@ class ImmichSink(Sink):
             if sent.shared_with:
                 warnings.append(f"the same file as {sent.shared_with}: Immich holds one asset per content, so both "
                                 "documents share it and the last one's metadata wins")
-        elif previous is not None and previous.done and item.original and _original_changed(doc, previous):
+        elif previous is not None and previous.done and item.original and previous.original_differs(doc):
             warnings.append("the original changed at the source; Immich keeps the first upload (its API "
                             "cannot replace an asset's file)")
         if have.get("fields") != want["fields"]:
@@ -242,12 +242,3 @@ class ImmichSink(Sink):
     @classmethod
     def sandbox_summary(cls, workdir: Path) -> list[str]:
         return sandboxed.summary(workdir)
-
-
-def _original_changed(doc: Document, previous: StoredRecord) -> bool:
-    """The source's original differs from the one uploaded: another size, or another md5 of the same size."""
-    if not doc.file:
-        return False
-    resized = bool(doc.file.size and previous.size and doc.file.size != previous.size)
-    uploaded_md5 = previous.data.get("md5")
-    return resized or bool(doc.file.md5 and uploaded_md5 and doc.file.md5 != uploaded_md5)
