@@ -71,6 +71,18 @@ def on_kept_port(folder: Path, start: Callable[[int], S]) -> S:
     return server
 
 
+def open_saved(what: str, folder: Path, make: Callable[[int], S], start: bool = True) -> S:
+    """An emulator whose state is saved in `folder`: `make(port)` builds it, and it is started (`.start()`)
+    on the port it had last time (`on_kept_port`) unless `start` is false. A save it cannot read is a usage
+    error naming the next step (`unreadable`); `what` names what was saved, e.g. "Flickr account"."""
+    try:
+        return on_kept_port(folder, lambda port: make(port).start()) if start else make(0)
+    except OSError:
+        raise
+    except Exception as exc:  # a damaged save, or one from another version of the emulator
+        raise unreadable(what, folder, exc) from None
+
+
 def unreadable(what: str, folder: Path, exc: Exception) -> UsageError:
     """The error for an emulator whose saved data cannot be read (damaged, or from another version)."""
     return UsageError(f"the sandbox's saved {what} in {folder} cannot be read ({type(exc).__name__}: {exc}); "

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from migrator.sandboxes import on_kept_port, unreadable
+from migrator.sandboxes import open_saved
 from migrator.tokens import load_token, save_token
 
 from .client import token_place
@@ -26,12 +26,7 @@ def open_sandbox(workdir: Path, new_account: Callable[[], Any], start: bool = Tr
         return FlickrSandbox(seed=0, account=None if (workdir / SANDBOX_FILE).exists() else new_account(),
                              port=port, storage_dir=str(workdir / "files"), save_file=workdir / SANDBOX_FILE)
 
-    try:
-        return on_kept_port(workdir, lambda port: make(port).start()) if start else make(0)
-    except OSError:
-        raise
-    except Exception as exc:  # a damaged save, or one from another version of the emulator
-        raise unreadable("Flickr account", workdir, exc) from None
+    return open_saved("Flickr account", workdir, make, start)
 
 
 @contextlib.contextmanager

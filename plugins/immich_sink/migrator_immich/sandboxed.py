@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from migrator.sandboxes import on_kept_port, unreadable
+from migrator.sandboxes import open_saved
 
 SAVE_FILE = "immich-sandbox.json"
 API_KEY = "sandbox-immich-key"
@@ -19,12 +19,7 @@ def open_sandbox(workdir: Path, start: bool = True) -> Any:
     def make(port: int) -> ImmichSandbox:
         return ImmichSandbox(storage=workdir / "files", save_file=workdir / SAVE_FILE, api_key=API_KEY, port=port)
 
-    try:
-        return on_kept_port(workdir, lambda port: make(port).start()) if start else make(0)
-    except OSError:
-        raise
-    except Exception as exc:  # a damaged save, or one from another version of the emulator
-        raise unreadable("Immich server", workdir, exc) from None
+    return open_saved("Immich server", workdir, make, start)
 
 
 @contextlib.contextmanager

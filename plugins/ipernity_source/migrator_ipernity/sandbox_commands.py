@@ -10,7 +10,7 @@ import click
 
 from migrator.cli_sandbox import locked
 from migrator.errors import UsageError
-from migrator.sandboxes import plugin_folder, unreadable
+from migrator.sandboxes import open_saved, plugin_folder
 
 from .source import SANDBOX_FILE
 
@@ -22,25 +22,23 @@ def folder(root: Path) -> Path:
     return plugin_folder(root, "ipernity", "source")
 
 
-def load(root: Path) -> Any:
-    """The emulator's saved account (a fresh one the first time), not serving: each change is saved at once."""
+def saved(workdir: Path) -> Any:
+    """The emulator saved in `workdir` (a fresh account the first time), not serving."""
     from .sandbox import IpernitySandbox
 
-    try:
-        return IpernitySandbox(seed=0, save_file=folder(root) / SANDBOX_FILE)
-    except Exception as exc:  # a damaged save, or one from another version of the emulator
-        raise unreadable("ipernity account", folder(root), exc) from None
+    return open_saved("ipernity account", workdir,
+                      lambda port: IpernitySandbox(seed=0, port=port, save_file=workdir / SANDBOX_FILE), start=False)
+
+
+def load(root: Path) -> Any:
+    """The emulator's saved account (a fresh one the first time), not serving: each change is saved at once."""
+    return saved(folder(root))
 
 
 def summary(workdir: Path) -> list[str]:
     if not (workdir / SANDBOX_FILE).exists():
         return ["not started yet"]
-    from .sandbox import IpernitySandbox
-
-    try:
-        account = IpernitySandbox(seed=0, save_file=workdir / SANDBOX_FILE).account
-    except Exception as exc:  # a damaged save, or one from another version of the emulator
-        raise unreadable("ipernity account", workdir, exc) from None
+    account = saved(workdir).account
     kinds = ", ".join(f"{sum(d.media == m for d in account.docs)} {m}" for m in MEDIA)
     return [f"account {account.user.username}: {len(account.docs)} documents ({kinds}), {len(account.albums)} albums",
             "change it: `migrator sandbox ipernity --help`"]

@@ -24,7 +24,7 @@ from migrator import AlbumRef, Container, Entry, Item, Option, Original, Source
 from migrator.answers import as_int, as_str, obj
 from migrator.errors import AuthorizationNeeded, DocumentError, ServiceStopped, UsageError
 from migrator.http import TIMEOUT, Connections, Download
-from migrator.sandboxes import on_kept_port, unreadable
+from migrator.sandboxes import open_saved
 from migrator.spool import Spool
 from migrator.tokens import load_token, save_token
 
@@ -339,13 +339,8 @@ def _sandbox(workdir: Path) -> Iterator[dict[str, Any]]:
     --sandbox` for the whole flow), so a run needs no step of its own."""
     from .sandbox import IpernitySandbox
 
-    try:
-        sb = on_kept_port(workdir, lambda port: IpernitySandbox(seed=0, port=port,
-                                                                save_file=workdir / SANDBOX_FILE).start())
-    except OSError:
-        raise
-    except Exception as exc:  # a damaged save, or one from another version of the emulator
-        raise unreadable("ipernity account", workdir, exc) from None
+    sb = open_saved("ipernity account", workdir,
+                    lambda port: IpernitySandbox(seed=0, port=port, save_file=workdir / SANDBOX_FILE))
     try:
         values = {"api_url": sb.api_url, "auth_url": sb.auth_url, "api_key": sb.api_key, "api_secret": sb.api_secret}
         place = token_place(values)
